@@ -1,0 +1,36 @@
+#pragma once
+// The command line: main() builds one CLI11 app from the options every command shares and
+// one add_*_command function per command (one file each). A command's callback does the
+// work by calling into the modules; it throws on failure and main() maps the error to the
+// exit code (see exit_codes below).
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+namespace firebreak::cli {
+
+// Exit codes, documented in README.md.
+enum ExitCode : int {
+  kExitOk = 0,          // everything requested was done
+  kExitFailed = 1,      // some of it failed (an AWS error, a failed step)
+  kExitBadInput = 2,    // bad input or configuration given on the command line
+  kExitCannotRun = 3,   // nothing could run (no credentials, no region, unreachable endpoint)
+};
+
+struct GlobalOptions {
+  std::string profile;
+  std::string region;
+  std::string endpoint_url;
+  std::string output = "table";  // table | json
+  bool verbose = false;
+};
+
+// A command's callback sets this when it finished but not everything succeeded.
+struct CommandResult {
+  int exit_code = kExitOk;
+};
+
+void add_whoami_command(CLI::App& app, const GlobalOptions& global, CommandResult& result);
+void add_aws_command(CLI::App& app, const GlobalOptions& global, CommandResult& result);
+
+}  // namespace firebreak::cli
