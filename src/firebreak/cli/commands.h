@@ -32,5 +32,7 @@ struct CommandResult {
 
 void add_whoami_command(CLI::App& app, const GlobalOptions& global, CommandResult& result);
 void add_aws_command(CLI::App& app, const GlobalOptions& global, CommandResult& result);
+void add_hunt_command(CLI::App& app, const GlobalOptions& global, CommandResult& result);
+void add_case_command(CLI::App& app, const GlobalOptions& global, CommandResult& result);
 
 }  // namespace firebreak::cli

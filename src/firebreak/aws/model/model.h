@@ -36,7 +36,9 @@ struct Member {
   bool json_value = false;        // header member holding base64 JSON (jsonvalue)
   bool required = false;
   bool event_payload = false;
+  bool streaming = false;         // on the reference (S3 Body); the shape may say so too
 
+  bool is_streaming() const;
   // The name used on the wire when no location_name is set.
   const std::string& wire_name() const { return location_name.empty() ? name : location_name; }
 };
@@ -70,6 +72,8 @@ struct Shape {
 
   const Member* find_member(std::string_view member_name) const;
 };
+
+inline bool Member::is_streaming() const { return streaming || shape->streaming; }
 
 struct Operation {
   std::string name;
