@@ -108,10 +108,12 @@ class Firebreak:
         self.binary = firebreak_binary()
 
     def run(self, *args, input=None, check=False, env=None, timeout=300):
-        """Runs firebreak; returns the CompletedProcess (text mode)."""
+        """Runs firebreak; returns the CompletedProcess (text mode). `env` entries override
+        the test environment; a value of None removes the variable."""
+        merged = {**self.env, **(env or {})}
+        merged = {k: v for k, v in merged.items() if v is not None}
         result = subprocess.run([str(self.binary), *map(str, args)], input=input,
-                                capture_output=True, text=True, env={**self.env, **(env or {})},
-                                timeout=timeout)
+                                capture_output=True, text=True, env=merged, timeout=timeout)
         if check and result.returncode != 0:
             raise AssertionError(f"firebreak {' '.join(map(str, args))} exited "
                                  f"{result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}")

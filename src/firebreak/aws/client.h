@@ -12,6 +12,7 @@
 // request is sent. Session and ServiceClient are safe to use from many threads.
 #include <chrono>
 #include <functional>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <string>
@@ -32,30 +33,14 @@ struct SessionOptions {
   std::shared_ptr<HttpTransport> transport;  // empty: libcurl
 };
 
-class ServiceClient;
 class SessionState;
-
-// Pages of a paginated operation, fetched lazily as the range is iterated.
-class Pages {
- public:
-  class iterator;
-  Pages(const ServiceClient& client, std::string operation, Json input);
-  iterator begin();
-  std::default_sentinel_t end() { return {}; }
-  // Every page merged the way boto3's build_full_result() does.
-  Json all();
-
- private:
-  friend class iterator;
-  const ServiceClient& client_;
-  std::string operation_;
-  Json input_;
-};
+class Pages;
 
 struct WaitOptions {
   std::optional<std::chrono::seconds> delay;  // default: the waiter's own
   std::optional<int> max_attempts;            // default: the waiter's own
-  // Told each attempt: attempt number, the waiter's max, and the last response.
+  // Told after each attempt that did not finish the wait: attempt number, the waiter's
+  // maximum, and the last response (or error code as {"Error": {"Code": ...}}).
   std::function<void(int attempt, int max_attempts, const Json& response)> progress;
 };
 
@@ -65,8 +50,10 @@ class ServiceClient {
   const std::string& region() const { return region_; }
 
   Json call(std::string_view operation, const Json& input = Json::object()) const;
+  // Throws InputError when the operation has no paginator in the model.
   Pages paginate(std::string_view operation, const Json& input = Json::object()) const;
-  // Polls until the waiter's success state; throws Error on its failure state or timeout.
+  // Polls until the waiter's success state; throws Error on its failure state or when it
+  // gives up, and InputError for a waiter the model does not have.
   Json wait(std::string_view waiter, const Json& input, const WaitOptions& options = {}) const;
   // A presigned URL for the operation (e.g. S3 PutObject for on-host uploads).
   std::string presign(std::string_view operation, const Json& input,
@@ -79,6 +66,45 @@ class ServiceClient {
   std::shared_ptr<SessionState> state_;
   std::string service_;
   std::string region_;
+};
+
+// Pages of a paginated operation, fetched lazily as the range is iterated. Holds its own
+// copy of the client, so `for (auto& page : session.client("iam").paginate("ListUsers"))` is safe.
+class Pages {
+ public:
+  class iterator {
+   public:
+    using value_type = Json;
+    using difference_type = std::ptrdiff_t;
+    const Json& operator*() const { return page_; }
+    const Json* operator->() const { return &page_; }
+    iterator& operator++();
+    void operator++(int) { ++*this; }
+    bool operator==(std::default_sentinel_t) const { return done_; }
+
+   private:
+    friend class Pages;
+    explicit iterator(const Pages& pages);
+    void fetch();
+    const Pages* pages_;
+    Json input_;
+    Json page_;
+    bool done_ = false;
+    bool last_ = false;  // the current page is the final one
+  };
+
+  Pages(ServiceClient client, std::string operation, Json input)
+      : client_(std::move(client)), operation_(std::move(operation)), input_(std::move(input)) {}
+  iterator begin() const { return iterator(*this); }
+  std::default_sentinel_t end() const { return {}; }
+  // Every page merged as boto3's build_full_result() does: result keys concatenated,
+  // non-aggregate keys from the first page.
+  Json all() const;
+
+ private:
+  ServiceClient client_;
+  std::string operation_;
+  Json input_;
 };
 
 class Session {

@@ -7,6 +7,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include "firebreak/aws/client.h"
+#include "firebreak/base/json.h"
+
 namespace firebreak::cli {
 
 // Exit codes, documented in README.md.
@@ -24,6 +27,15 @@ struct GlobalOptions {
   std::string output = "table";  // table | json
   bool verbose = false;
 };
+
+// The AWS session every command uses, from the global options.
+aws::SessionOptions session_options(const GlobalOptions& global);
+
+// Prints JSON for people and scripts: indented, blobs as base64 text (as the AWS CLI does).
+void print_json(const Json& value);
+// Reads a --input style argument: inline JSON, @path for a file, or "-" for standard input.
+// Throws InputError naming the problem when it is not a JSON object.
+Json read_json_argument(const std::string& argument, const std::string& what);
 
 // A command's callback sets this when it finished but not everything succeeded.
 struct CommandResult {

@@ -57,7 +57,7 @@ bool is_retryable(const AttemptFailure& failure, bool idempotent_operation) {
 
 std::chrono::milliseconds backoff_delay(int attempt, double unit_random, RetryMode mode) {
   // Legacy mode waits base 50 ms * 2^attempt (botocore's legacy handler); standard uses 1 s.
-  const double base_ms = mode == RetryMode::Legacy ? 50.0 : 1000.0;
+  const double base_ms = mode == RetryMode::legacy ? 50.0 : 1000.0;
   const double ceiling = std::min(base_ms * std::pow(2.0, attempt), double(kMaxBackoff.count()));
   return std::chrono::milliseconds(static_cast<long long>(unit_random * ceiling));
 }

@@ -5,14 +5,9 @@
 #include <mutex>
 #include <string>
 
+#include "firebreak/aws/config/shared_config.h"  // RetryMode, RetrySettings
+
 namespace firebreak::aws {
-
-enum class RetryMode { Legacy, Standard, Adaptive };
-
-struct RetryPolicy {
-  int max_attempts = 3;  // total attempts, including the first
-  RetryMode mode = RetryMode::Standard;
-};
 
 // What went wrong on one attempt.
 struct AttemptFailure {
