@@ -46,5 +46,6 @@ void add_whoami_command(CLI::App& app, const GlobalOptions& global, CommandResul
 void add_aws_command(CLI::App& app, const GlobalOptions& global, CommandResult& result);
 void add_hunt_command(CLI::App& app, const GlobalOptions& global, CommandResult& result);
 void add_case_command(CLI::App& app, const GlobalOptions& global, CommandResult& result);
+void add_findings_command(CLI::App& app, const GlobalOptions& global, CommandResult& result);
 
 }  // namespace firebreak::cli
