@@ -42,8 +42,7 @@ SystemTime from_utc_fields(int year, int month, int day, int hour, int minute, d
   tm.tm_sec = 0;
   std::time_t base = timegm(&tm);
   return std::chrono::system_clock::from_time_t(base) +
-         std::chrono::duration_cast<std::chrono::system_clock::duration>(
-             std::chrono::duration<double>(second));
+         std::chrono::round<std::chrono::microseconds>(std::chrono::duration<double>(second));
 }
 
 std::optional<SystemTime> parse_iso8601(std::string_view text) {
@@ -134,8 +133,8 @@ std::optional<SystemTime> parse_timestamp(std::string_view text) {
 }
 
 SystemTime from_epoch_seconds(double seconds) {
-  return SystemTime(std::chrono::duration_cast<std::chrono::system_clock::duration>(
-      std::chrono::duration<double>(seconds)));
+  // Rounded to microseconds: 1440938160.25 must not become ...160.249999.
+  return SystemTime(std::chrono::round<std::chrono::microseconds>(std::chrono::duration<double>(seconds)));
 }
 
 double to_epoch_seconds(SystemTime t) {
