@@ -47,5 +47,12 @@ void add_aws_command(CLI::App& app, const GlobalOptions& global, CommandResult& 
 void add_hunt_command(CLI::App& app, const GlobalOptions& global, CommandResult& result);
 void add_case_command(CLI::App& app, const GlobalOptions& global, CommandResult& result);
 void add_findings_command(CLI::App& app, const GlobalOptions& global, CommandResult& result);
+// Playbooks, one file each under cli/.
+void add_ec2_command(CLI::App& app, const GlobalOptions& global, CommandResult& result);
+void add_s3_command(CLI::App& app, const GlobalOptions& global, CommandResult& result);
+void add_credentials_command(CLI::App& app, const GlobalOptions& global, CommandResult& result);
+void add_role_command(CLI::App& app, const GlobalOptions& global, CommandResult& result);
+void add_account_command(CLI::App& app, const GlobalOptions& global, CommandResult& result);
+void add_baseline_command(CLI::App& app, const GlobalOptions& global, CommandResult& result);
 
 }  // namespace firebreak::cli
