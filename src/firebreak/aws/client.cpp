@@ -82,11 +82,8 @@ class SessionState : public std::enable_shared_from_this<SessionState> {
   }
 
   const std::string& region() const { return region_; }
-  Credentials credentials() {
-    auto found = credentials_->load();
-    if (!found) throw ConfigError("no AWS credentials found");
-    return *found;
-  }
+  // The chain throws ConfigError naming where it looked when it finds nothing.
+  Credentials credentials() { return credentials_->load().value(); }
 
   Json invoke(const std::string& service, const std::string& region, std::string_view operation_name,
               const Json& input, const CallAuth& auth = {}) {

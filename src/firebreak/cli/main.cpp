@@ -26,6 +26,9 @@ int run(int argc, char** argv) {
   CommandResult result;
   add_whoami_command(app, global, result);
   add_aws_command(app, global, result);
+  add_hunt_command(app, global, result);
+  add_case_command(app, global, result);
+  add_credentials_command(app, global, result);
 
   try {
     app.parse(argc, argv);
