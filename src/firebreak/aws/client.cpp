@@ -101,23 +101,31 @@ class SessionState : public std::enable_shared_from_this<SessionState> {
       AttemptFailure failure;
       std::optional<AwsError> error;
       try {
-        HttpResponse response = transport_->send(signed_request);
+        const HttpResponse response = transport_->send(signed_request);
         if (is_success(response.status)) {
-          Json out = protocol.parse(model, operation, response);
-          out["ResponseMetadata"]["RetryAttempts"] = attempt;
-          quota_.on_success(tokens_acquired);
-          return out;
-        }
-        ErrorDetails details = protocol.parse_error(model, operation, response);
-        if (auto moved = s3_region_redirect(model, endpoint, response); moved && attempt == 0) {
+          try {
+            Json out = protocol.parse(model, operation, response);
+            out["ResponseMetadata"]["RetryAttempts"] = attempt;
+            quota_.on_success(tokens_acquired);
+            return out;
+          } catch (const AwsError& e) {
+            // S3 can answer 200 and then an <Error> body (CopyObject, CompleteMultipartUpload):
+            // the SDKs treat it as a 500, retryable where the operation is.
+            failure.code = e.code();
+            failure.http_status = 500;
+            error.emplace(e);
+          }
+        } else if (auto moved = s3_region_redirect(model, endpoint, response); moved && attempt == 0) {
           // The bucket lives in another region: sign for it and go there, as the SDKs do.
           endpoint = endpoint_for(model, *moved);
           request = prepare(model, operation, protocol, input, endpoint);
           continue;
+        } else {
+          ErrorDetails details = protocol.parse_error(model, operation, response);
+          failure.code = details.code;
+          failure.http_status = response.status;
+          error.emplace(model.name, operation.name, std::move(details), response.status);
         }
-        failure.code = details.code;
-        failure.http_status = response.status;
-        error.emplace(model.name, operation.name, std::move(details), response.status);
       } catch (const TransportError& e) {
         failure.transport_error = true;
         failure.request_sent = e.request_sent();

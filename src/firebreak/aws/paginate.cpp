@@ -33,7 +33,8 @@ void Pages::iterator::fetch() {
   const model::Paginator& paginator = *model::service_model(pages_->client_.service()).paginator(pages_->operation_);
   page_ = pages_->client_.call(pages_->operation_, input_);
   last_ = true;
-  if (!paginator.more_results.empty() && !jmespath_search(paginator.more_results, page_).get<bool>()) return;
+  // A missing "more results" flag (moto leaves IsTruncated out) means no more, as in boto3.
+  if (!paginator.more_results.empty() && jmespath_search(paginator.more_results, page_) != true) return;
   Json next_input = input_;
   bool any_token = false;
   for (size_t i = 0; i < paginator.output_tokens.size() && i < paginator.input_tokens.size(); ++i) {

@@ -12,7 +12,8 @@
 namespace firebreak::aws::model {
 namespace {
 
-using RawJson = nlohmann::json;  // the model documents: hashed lookups, order irrelevant
+// Ordered, so that structure members keep the model's order and output prints as boto3's does.
+using RawJson = nlohmann::ordered_json;
 
 const std::map<std::string, ShapeType, std::less<>>& shape_types() {
   static const std::map<std::string, ShapeType, std::less<>> types = {
@@ -87,7 +88,7 @@ class ModelBuilder {
       p.non_aggregate_keys = strings_at(raw, "non_aggregate_keys");
       model_.paginators.emplace(op_name, std::move(p));
     }
-    model_.waiters = Json::parse(document.at("waiters").dump());
+    model_.waiters = document.at("waiters");
   }
 
  private:
@@ -166,6 +167,7 @@ class ModelBuilder {
     shape.enum_values = strings_at(raw, "enum");
     if (auto ns = raw.find("xmlNamespace"); ns != raw.end() && ns->is_object()) {
       shape.xml_namespace_uri = string_at(*ns, "uri");
+      shape.xml_namespace_prefix = string_at(*ns, "prefix");
     }
     if (auto v = raw.find("min"); v != raw.end() && v->is_number()) shape.min = v->get<double>();
     if (auto v = raw.find("max"); v != raw.end() && v->is_number()) shape.max = v->get<double>();

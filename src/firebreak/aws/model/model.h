@@ -65,6 +65,7 @@ struct Shape {
   std::string location_name;
   std::string timestamp_format;
   std::string xml_namespace_uri;
+  std::string xml_namespace_prefix;
   std::vector<std::string> enum_values;
   std::optional<double> min;
   std::optional<double> max;
