@@ -28,7 +28,12 @@ int run(int argc, char** argv) {
   add_aws_command(app, global, result);
   add_hunt_command(app, global, result);
   add_case_command(app, global, result);
+  add_ec2_command(app, global, result);
   add_credentials_command(app, global, result);
+  add_role_command(app, global, result);
+  add_account_command(app, global, result);
+  add_baseline_command(app, global, result);
+  add_findings_command(app, global, result);
 
   try {
     app.parse(argc, argv);

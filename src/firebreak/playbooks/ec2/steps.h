@@ -1,0 +1,95 @@
+#pragma once
+// The EC2 playbook's steps (internal to the playbook) and what they share.
+#include <algorithm>
+#include <atomic>
+#include <cstddef>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "firebreak/base/json.h"
+#include "firebreak/engine/step.h"
+#include "firebreak/engine/step_context.h"
+#include "firebreak/playbooks/ec2/ec2_playbook.h"
+
+namespace firebreak::playbooks::ec2 {
+
+// Calls for different instances, volumes or ENIs are independent: they go out together, so a
+// step costs the round trips of one instance however many there are.
+inline constexpr size_t kMaxConcurrentCalls = 32;
+
+// Runs fn(i) for i in [0, count) on up to kMaxConcurrentCalls threads. Every call runs even if
+// one throws; the first exception is rethrown once all have finished.
+template <typename Fn>
+void parallel_for(size_t count, Fn fn) {
+  if (count == 0) return;
+  std::atomic<size_t> next{0};
+  std::exception_ptr failure;
+  std::mutex mutex;
+  auto worker = [&] {
+    for (size_t i = next++; i < count; i = next++) {
+      try {
+        fn(i);
+      } catch (...) {
+        std::lock_guard lock(mutex);
+        if (!failure) failure = std::current_exception();
+      }
+    }
+  };
+  {
+    std::vector<std::jthread> workers;
+    for (size_t i = 1; i < std::min(count, kMaxConcurrentCalls); ++i) workers.emplace_back(worker);
+    worker();
+  }
+  if (failure) std::rethrow_exception(failure);
+}
+
+// {"Name": name, "Values": values}
+Json filter(const std::string& name, const Json& values);
+// The instances' DescribeInstances records, in the order of `ids`. Throws Error for one that
+// is missing or terminated.
+std::vector<Json> describe_instances(engine::StepContext& ctx, const std::vector<std::string>& ids);
+// The name of the instance profile the instance has (from its ARN), or "" when it has none.
+std::string instance_profile_name(const Json& instance);
+// "arn:aws:ec2:region:account:instance/i-..."
+std::string instance_arn(const engine::StepContext& ctx, const std::string& instance_id);
+// The instance id and its private addresses: what load balancers name it by.
+std::vector<std::string> instance_addresses(const Json& instance);
+// The tags every instance the playbook contains, and every resource it creates, carries: case,
+// status, responder and time (the case's opening, so that a rerun finds them unchanged).
+Json case_tags(const engine::StepContext& ctx);
+engine::AwsCall aws_call(std::string service, std::string operation, Json input,
+                         std::vector<std::string> ok_errors = {});
+
+// A step of this playbook: its spec and the instances it handles.
+class Ec2Step : public engine::Step {
+ public:
+  const engine::StepSpec& spec() const override { return spec_; }
+
+ protected:
+  Ec2Step(const Ec2Options& options, std::string name, std::string line, std::vector<std::string> depends_on)
+      : options_(options) {
+    spec_.name = std::move(name);
+    spec_.line = std::move(line);
+    spec_.depends_on = std::move(depends_on);
+  }
+
+  Ec2Options options_;
+  engine::StepSpec spec_;
+};
+
+std::unique_ptr<engine::Step> make_capture_metadata_step(const Ec2Options& options);
+std::unique_ptr<engine::Step> make_protect_step(const Ec2Options& options);
+std::unique_ptr<engine::Step> make_snapshot_step(const Ec2Options& options);
+std::unique_ptr<engine::Step> make_isolate_step(const Ec2Options& options);
+std::unique_ptr<engine::Step> make_detach_asg_step(const Ec2Options& options);
+std::unique_ptr<engine::Step> make_deregister_step(const Ec2Options& options);
+std::unique_ptr<engine::Step> make_tag_step(const Ec2Options& options);
+std::unique_ptr<engine::Step> make_revoke_role_step(const Ec2Options& options);
+
+inline constexpr const char* kCaseTag = "firebreak:case";
+
+}  // namespace firebreak::playbooks::ec2
