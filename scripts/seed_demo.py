@@ -3,6 +3,7 @@
 a web server instance whose role credentials were used from outside, a CI user whose access key
 leaked, and a bucket of customer exports the attacker listed."""
 import argparse
+import json
 
 import boto3
 
@@ -29,22 +30,24 @@ def main():
     iam.create_role(RoleName="web-server", AssumeRolePolicyDocument=(
         '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},'
         '"Action":"sts:AssumeRole"}]}'))
-    iam.attach_role_policy(RoleName="web-server", PolicyArn="arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess")
+    iam.put_role_policy(RoleName="web-server", PolicyName="read-exports", PolicyDocument=(
+        '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject","s3:ListBucket"],'
+        '"Resource":"*"}]}'))
     iam.create_instance_profile(InstanceProfileName="web-server")
     iam.add_role_to_instance_profile(InstanceProfileName="web-server", RoleName="web-server")
 
-    ec2.run_instances(
+    instances = ec2.run_instances(
         ImageId=image, InstanceType="t3.micro", MinCount=2, MaxCount=2, SubnetId=subnet,
         SecurityGroupIds=[web_sg], IamInstanceProfile={"Name": "web-server"},
         BlockDeviceMappings=[{"DeviceName": "/dev/xvdb", "Ebs": {"VolumeSize": 20}}],
         TagSpecifications=[{"ResourceType": "instance", "Tags": [
-            {"Key": "Name", "Value": "web"}, {"Key": "team", "Value": "storefront"}]}])
+            {"Key": "Name", "Value": "web"}, {"Key": "team", "Value": "storefront"}]}])["Instances"]
 
     iam.create_user(UserName="ci-deployer")
     iam.put_user_policy(UserName="ci-deployer", PolicyName="deploy", PolicyDocument=(
         '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:*","ec2:Describe*"],"Resource":"*"}]}'))
-    for _ in range(2):
-        iam.create_access_key(UserName="ci-deployer")
+    leaked_key = iam.create_access_key(UserName="ci-deployer")["AccessKey"]["AccessKeyId"]
+    iam.create_access_key(UserName="ci-deployer")
     iam.create_user(UserName="alice")
     iam.create_access_key(UserName="alice")
 
@@ -52,7 +55,8 @@ def main():
     for month in ("2026-09", "2026-10", "2026-11"):
         s3.put_object(Bucket="acme-customer-exports", Key=f"exports/{month}/customers.csv",
                       Body=b"id,email\n1,someone@example.com\n")
-    print(f"seeded: vpc {vpc}, 2 instances, users ci-deployer and alice, bucket acme-customer-exports")
+    # What the demo acts on, for scripts/demo.sh to read (ids only, no secrets).
+    print(json.dumps({"compromised_instance": instances[0]["InstanceId"], "leaked_key": leaked_key}))
 
 
 if __name__ == "__main__":
