@@ -63,19 +63,8 @@ class FormWriter {
         return list(member, value, prefix);
       case ShapeType::Map:
         return map(member, value, prefix);
-      case ShapeType::String:
-        return parameter(prefix, value.get_ref<const std::string&>());
-      case ShapeType::Boolean:
-        return parameter(prefix, value.get<bool>() ? "true" : "false");
-      case ShapeType::Timestamp:
-        return parameter(prefix, format_timestamp(timestamp_input(value), timestamp_format(member, "iso8601")));
-      case ShapeType::Blob:
-        return parameter(prefix, base64_encode(blob_input(value)));
-      case ShapeType::Integer:
-      case ShapeType::Long:
-      case ShapeType::Float:
-      case ShapeType::Double:
-        return parameter(prefix, format_number(value));
+      default:
+        return parameter(prefix, scalar_text(member, value));
     }
   }
 

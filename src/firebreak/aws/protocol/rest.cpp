@@ -52,23 +52,10 @@ std::string double_text(double value) {
   return std::string(buffer, result.ptr);
 }
 
-// Scalar text for URI labels and query parameters (botocore's _get_uri_and_query_string_value).
-std::string scalar_text(const Member& member, const Json& value) {
-  switch (member.shape->type) {
-    case ShapeType::Boolean:
-      return value.get<bool>() ? "true" : "false";
-    case ShapeType::Timestamp:
-      return format_timestamp(timestamp_input(value), timestamp_format(member, "iso8601"));
-    case ShapeType::Integer:
-    case ShapeType::Long:
-    case ShapeType::Float:
-    case ShapeType::Double:
-      return format_number(value);
-    case ShapeType::Blob:
-      return blob_input(value);
-    default:
-      return value.get<std::string>();
-  }
+// Scalar text for URI labels and query parameters (botocore's _get_uri_and_query_string_value):
+// as in bodies, except that blobs go as their bytes.
+std::string uri_scalar_text(const Member& member, const Json& value) {
+  return member.shape->type == ShapeType::Blob ? blob_input(value) : scalar_text(member, value);
 }
 
 // A string in a comma-joined header list is quoted when it would otherwise split wrongly.
@@ -92,10 +79,10 @@ void append_query(HeaderList& query, const std::string& name, const Member& memb
   if (member.shape->type == ShapeType::List) {
     require(value.is_array(), member, "a list");
     for (const auto& item : value) {
-      if (!item.is_null()) query.emplace_back(name, scalar_text(*member.shape->member, item));
+      if (!item.is_null()) query.emplace_back(name, uri_scalar_text(*member.shape->member, item));
     }
   } else {
-    query.emplace_back(name, scalar_text(member, value));
+    query.emplace_back(name, uri_scalar_text(member, value));
   }
 }
 
@@ -131,7 +118,7 @@ std::string expand_path(std::string_view uri_template, const Shape* input_shape,
     if (value == input.end() || value->is_null()) {
       throw InputError(fmt::format("missing required parameter {} (part of the request path)", member->name));
     }
-    std::string text = scalar_text(*member, *value);
+    std::string text = uri_scalar_text(*member, *value);
     if (text.empty()) {
       throw InputError(
           fmt::format("parameter {} must not be empty (part of the request path)", member->name));
@@ -253,6 +240,24 @@ std::string format_number(const Json& number) {
   if (number.is_number_unsigned()) return std::to_string(number.get<uint64_t>());
   if (number.is_number_integer()) return std::to_string(number.get<int64_t>());
   return double_text(number.get<double>());
+}
+
+std::string scalar_text(const Member& member, const Json& value) {
+  switch (member.shape->type) {
+    case ShapeType::Boolean:
+      return value.get<bool>() ? "true" : "false";
+    case ShapeType::Timestamp:
+      return format_timestamp(timestamp_input(value), timestamp_format(member, "iso8601"));
+    case ShapeType::Blob:
+      return base64_encode(blob_input(value));
+    case ShapeType::Integer:
+    case ShapeType::Long:
+    case ShapeType::Float:
+    case ShapeType::Double:
+      return format_number(value);
+    default:
+      return value.get<std::string>();
+  }
 }
 
 Json blob_output(std::string_view base64) {

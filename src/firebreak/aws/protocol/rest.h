@@ -38,6 +38,9 @@ std::string format_timestamp(SystemTime t, std::string_view format);
 // A JSON number as text: integers exactly, floats in shortest round-trip form; NaN and the
 // infinities as "NaN", "Infinity", "-Infinity" (botocore's spelling).
 std::string format_number(const Json& number);
+// A scalar member's value as text in a form or XML body: booleans "true"/"false", timestamps
+// iso8601 unless the member says otherwise, blobs base64, numbers as format_number().
+std::string scalar_text(const model::Member& member, const Json& value);
 
 // A base64 blob from a response as boto3's bytes (a Json binary value). Throws Error (the
 // service sent it, so not InputError) when the text is not base64.

@@ -318,24 +318,6 @@ class XmlWriter {
     }
   }
 
-  static std::string scalar_text(const Member& member, const Json& value) {
-    switch (member.shape->type) {
-      case ShapeType::Boolean:
-        return value.get<bool>() ? "true" : "false";
-      case ShapeType::Timestamp:
-        return format_timestamp(timestamp_input(value), timestamp_format(member, "iso8601"));
-      case ShapeType::Blob:
-        return base64_encode(blob_input(value));
-      case ShapeType::Integer:
-      case ShapeType::Long:
-      case ShapeType::Float:
-      case ShapeType::Double:
-        return format_number(value);
-      default:
-        return value.is_string() ? value.get<std::string>() : value.dump();
-    }
-  }
-
   std::string out_;
 };
 
