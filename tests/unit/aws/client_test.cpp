@@ -4,12 +4,12 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <deque>
 #include <filesystem>
 #include <mutex>
 
 #include "firebreak/base/error.h"
+#include "support/test_env.h"
 
 namespace firebreak::aws {
 namespace {
@@ -38,18 +38,14 @@ class ScriptedTransport : public HttpTransport {
 class ClientTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    for (const char* name : {"AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN", "AWS_RETRY_MODE",
-                             "AWS_DEFAULT_REGION", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-                             "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_WEB_IDENTITY_TOKEN_FILE"}) {
-      unsetenv(name);
-    }
-    setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE", 1);
-    setenv("AWS_SECRET_ACCESS_KEY", "fake-secret-for-tests", 1);
-    setenv("AWS_REGION", "eu-west-1", 1);
-    setenv("AWS_CONFIG_FILE", "/nonexistent/firebreak-test-config", 1);
-    setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/firebreak-test-credentials", 1);
-    setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
-    setenv("AWS_MAX_ATTEMPTS", "3", 1);
+    env_.clear_aws();
+    env_.set("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE");
+    env_.set("AWS_SECRET_ACCESS_KEY", "fake-secret-for-tests");
+    env_.set("AWS_REGION", "eu-west-1");
+    env_.set("AWS_CONFIG_FILE", "/nonexistent/firebreak-test-config");
+    env_.set("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/firebreak-test-credentials");
+    env_.set("AWS_EC2_METADATA_DISABLED", "true");
+    env_.set("AWS_MAX_ATTEMPTS", "3");
     transport = std::make_shared<ScriptedTransport>();
   }
 
@@ -60,6 +56,7 @@ class ClientTest : public ::testing::Test {
     return Session(options);
   }
 
+  ScopedEnv env_;
   std::shared_ptr<ScriptedTransport> transport;
 };
 
@@ -99,7 +96,7 @@ TEST_F(ClientTest, UnknownOperationsAndParametersFailBeforeAnyRequest) {
 }
 
 TEST_F(ClientTest, ThrottlingIsRetriedThenSucceeds) {
-  setenv("AWS_MAX_ATTEMPTS", "3", 1);
+  env_.set("AWS_MAX_ATTEMPTS", "3");
   const char* throttled = R"(<Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>Request limit exceeded.</Message></Error></Errors><RequestID>r1</RequestID></Response>)";
   transport->add(503, throttled);
   transport->add(200, R"(<DescribeInstancesResponse><requestId>r2</requestId><reservationSet/></DescribeInstancesResponse>)");
@@ -131,7 +128,7 @@ TEST_F(ClientTest, NonIdempotentCallIsNotRepeatedAfterTheRequestMayHaveArrived) 
 }
 
 TEST_F(ClientTest, UnreachableEndpointIsAnErrorWithNoStatusAfterEveryAttempt) {
-  setenv("AWS_MAX_ATTEMPTS", "2", 1);
+  env_.set("AWS_MAX_ATTEMPTS", "2");
   try {
     session().client("ec2").call("DescribeRegions");
     FAIL();

@@ -7,12 +7,12 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <functional>
 #include <mutex>
 
 #include "firebreak/aws/errors.h"
 #include "firebreak/base/error.h"
+#include "../aws/support/test_env.h"
 #include "test_data.h"
 
 namespace firebreak::findings {
@@ -80,18 +80,14 @@ std::string region_of(const HttpRequest& request) {
 class ListingTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    for (const char* name : {"AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION",
-                             "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-                             "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ENDPOINT_URL_GUARDDUTY", "AWS_ENDPOINT_URL_SECURITYHUB"}) {
-      unsetenv(name);
-    }
-    setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE", 1);
-    setenv("AWS_SECRET_ACCESS_KEY", "fake-secret-for-tests", 1);
-    setenv("AWS_REGION", "us-east-1", 1);
-    setenv("AWS_CONFIG_FILE", "/nonexistent/firebreak-test-config", 1);
-    setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/firebreak-test-credentials", 1);
-    setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
-    setenv("AWS_MAX_ATTEMPTS", "1", 1);
+    env_.clear_aws();
+    env_.set("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE");
+    env_.set("AWS_SECRET_ACCESS_KEY", "fake-secret-for-tests");
+    env_.set("AWS_REGION", "us-east-1");
+    env_.set("AWS_CONFIG_FILE", "/nonexistent/firebreak-test-config");
+    env_.set("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/firebreak-test-credentials");
+    env_.set("AWS_EC2_METADATA_DISABLED", "true");
+    env_.set("AWS_MAX_ATTEMPTS", "1");
     transport = std::make_shared<FakeAws>();
   }
 
@@ -101,6 +97,7 @@ class ListingTest : public ::testing::Test {
     return aws::Session(options);
   }
 
+  aws::ScopedEnv env_;
   std::shared_ptr<FakeAws> transport;
 };
 
