@@ -8,88 +8,18 @@ Sequential round trips = elapsed time / delay (the client's own time is small ne
 "isolated" is the end of the last ModifyNetworkInterfaceAttribute; it is counted from the end
 of the metadata capture (the last GetConsoleOutput)."""
 import argparse
-import http.client
-import http.server
 import os
-import socket
 import subprocess
-import sys
 import tempfile
-import threading
 import time
-import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import boto3
 
+from delay_proxy import Recorder, make_proxy, start_moto
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Recorder:
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.calls = []  # (start, end, operation)
-
-    def add(self, start, end, operation):
-        with self.lock:
-            self.calls.append((start, end, operation))
-
-
-def make_proxy(target_port, delay, recorder):
-    class Handler(http.server.BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do(self):
-            start = time.monotonic()
-            body = self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
-            operation = self.headers.get("X-Amz-Target", "")
-            if not operation:
-                form = urllib.parse.parse_qs(body.decode("latin-1")) if body else {}
-                operation = form.get("Action", [self.path])[0]
-            time.sleep(delay)
-            connection = http.client.HTTPConnection("127.0.0.1", target_port, timeout=120)
-            headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection",)}
-            connection.request(self.command, self.path, body=body, headers=headers)
-            response = connection.getresponse()
-            payload = response.read()
-            self.send_response(response.status)
-            for key, value in response.getheaders():
-                if key.lower() not in ("transfer-encoding", "connection", "content-length"):
-                    self.send_header(key, value)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-            recorder.add(start, time.monotonic(), operation)
-
-        do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
-
-
-def start_moto():
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/moto-api/", timeout=1)
-            return process, port
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("moto did not start")
 
 
 def world(port, count):
