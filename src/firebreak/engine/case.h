@@ -21,6 +21,9 @@ struct Incident {
   std::string principal;                // the principal the finding names, if any
   std::string account;
   std::string region;
+  // The finding exactly as read, kept as the case's evidence when a run applies; null when the
+  // playbook was started by hand. Not part of to_json: the case row names it by finding_id.
+  Json finding;
 
   Json to_json() const;
   static Incident from_json(const Json& value);

@@ -33,9 +33,11 @@ std::vector<StepOutcome> schedule(const Playbook& playbook, size_t parallelism, 
   std::vector<size_t> waiting(count, 0);
   std::set<size_t> ready;
   for (size_t i = 0; i < count; ++i) {
-    for (const auto& dependency : steps[i]->spec().depends_on) {
-      dependents[static_cast<size_t>(playbook.index_of(dependency))].push_back(i);
-      ++waiting[i];
+    for (const auto* earlier : {&steps[i]->spec().depends_on, &steps[i]->spec().after}) {
+      for (const auto& dependency : *earlier) {
+        dependents[static_cast<size_t>(playbook.index_of(dependency))].push_back(i);
+        ++waiting[i];
+      }
     }
     if (waiting[i] == 0) ready.insert(i);
   }
@@ -238,6 +240,7 @@ RunResult Engine::run(const Playbook& playbook, const Incident& incident, std::s
                         {"steps", playbook.describe()}};
   log.append(std::move(started));
   reporter_.case_opened(result.info, result.created, mode);
+  if (options.apply && !incident.finding.is_null()) keep_finding(result.info, log, incident.finding);
 
   result.steps = schedule(playbook, options.parallelism, [&](size_t index, const Dependencies& dependencies) {
     const Step& step = *playbook.steps()[index];
@@ -251,6 +254,25 @@ RunResult Engine::run(const Playbook& playbook, const Incident& incident, std::s
   finished.result = Json{{"mode", std::string(to_string(mode))}, {"steps", states}};
   log.append(std::move(finished));
   return result;
+}
+
+void Engine::keep_finding(const CaseInfo& info, CaseLog& log, const Json& finding) {
+  static const StepSpec spec = [] {
+    StepSpec finding;
+    finding.name = "finding";
+    finding.line = "Keep the finding as evidence";
+    return finding;
+  }();
+  StepContext ctx(spec, info, api_, log, evidence_, reporter_);
+  ctx.enter(StepContext::Phase::Apply);
+  try {
+    ctx.save_evidence("finding.json", finding.dump(2));
+  } catch (const std::exception& e) {
+    // The local copy is saved and listed; only the upload to the evidence bucket failed.
+    LedgerEntry entry = entry_for("", RowAction::Note);
+    entry.result = Json{{"message", fmt::format("the finding was kept locally but not uploaded: {}", e.what())}};
+    log.append(std::move(entry));
+  }
 }
 
 StepOutcome Engine::run_step(const Step& step, const StepRecord& prior, const Dependencies& dependencies,

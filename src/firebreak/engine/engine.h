@@ -58,6 +58,8 @@ class Engine {
   RunResult undo(const std::string& case_id, const std::string& step, bool apply);
 
  private:
+  // Saves the finding the run answers as the case's evidence (once per content).
+  void keep_finding(const CaseInfo& info, CaseLog& log, const Json& finding);
   CaseView open_existing(const std::string& case_id, const std::vector<LedgerRow>& rows, const Actor& actor,
                          const std::string& region);
   // One step, start to finish; its failures are its outcome, never an exception (only a

@@ -44,6 +44,9 @@ struct StepSpec {
   std::string name;  // unique in its playbook and stable across versions: "termination-protection"
   std::string line;  // the playbook line it implements: "Enable termination protection"
   std::vector<std::string> depends_on;
+  // Steps that must have finished first, whatever their outcome: an order, not a need (one
+  // that failed does not skip this step). Undo runs in the reverse order of applying.
+  std::vector<std::string> after;
   std::vector<AwsOperation> reads;    // what observe and apply may call
   std::vector<AwsOperation> changes;  // what only apply (and the recorded undo) may call
   bool reversible = false;            // undo() returns the calls that restore the state before

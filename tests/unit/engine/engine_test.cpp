@@ -224,6 +224,27 @@ TEST_F(EngineTest, FailedStepStopsOnlyItsDependents) {
   EXPECT_EQ(view("case-1").find_step("termination-protection-i-1")->state, StepState::Failed);
 }
 
+TEST_F(EngineTest, AfterOrdersStepsWithoutNeedingTheirSuccess) {
+  Timeline timeline;
+  std::vector<std::unique_ptr<Step>> steps;
+  steps.push_back(std::make_unique<ProbeStep>(spec_of("first"), [&](StepContext&, const Json&) -> Json {
+    std::this_thread::sleep_for(20ms);
+    timeline.add("end first");
+    throw Error("first fails");
+  }));
+  StepSpec later = spec_of("later");
+  later.after = {"first"};
+  steps.push_back(std::make_unique<ProbeStep>(later, [&](StepContext&, const Json&) {
+    timeline.add("start later");
+    return Json{{"done", true}};
+  }));
+  Playbook playbook("ordered", std::move(steps));
+  RunResult result = run(playbook, "case-1", true);
+  EXPECT_EQ(outcome(result, "first").state, StepState::Failed);
+  EXPECT_EQ(outcome(result, "later").state, StepState::Done);
+  EXPECT_LT(timeline.at("end first"), timeline.at("start later"));
+}
+
 TEST_F(EngineTest, FailedStepIsRetriedOnTheNextRun) {
   bool refuse = true;
   aws_->before_call = [&](const std::string& op) {
