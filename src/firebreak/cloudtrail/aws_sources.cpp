@@ -165,6 +165,7 @@ class LookupEventsSource final : public Source {
     // LookupEvents takes one attribute: the most selective one the filter pins down.
     auto single = [](const std::vector<std::string>& v) { return v.size() == 1 && Glob(v[0]).is_literal(); };
     if (filter.access_keys.size() == 1) attribute_ = {"AccessKeyId", filter.access_keys[0]};
+    else if (filter.buckets.size() == 1) attribute_ = {"ResourceName", filter.buckets[0]};
     else if (filter.event_names.size() == 1 && single(filter.event_names)) attribute_ = {"EventName", filter.event_names[0]};
     else if (filter.event_sources.size() == 1 && single(filter.event_sources)) attribute_ = {"EventSource", filter.event_sources[0]};
   }

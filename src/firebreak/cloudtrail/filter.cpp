@@ -1,6 +1,7 @@
 #include "firebreak/cloudtrail/filter.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include <fmt/format.h>
 
@@ -18,6 +19,24 @@ bool contains(const std::vector<std::string>& values, std::string_view value) {
 }
 
 }  // namespace
+
+std::string_view bucket_name_of(std::string_view request_parameters) {
+  constexpr std::string_view kKey = "\"bucketName\"";
+  size_t at = request_parameters.find(kKey);
+  if (at == std::string_view::npos) return {};
+  auto skip_spaces = [&](size_t i) {
+    while (i < request_parameters.size() && std::isspace(static_cast<unsigned char>(request_parameters[i]))) ++i;
+    return i;
+  };
+  size_t colon = skip_spaces(at + kKey.size());
+  if (colon >= request_parameters.size() || request_parameters[colon] != ':') return {};
+  size_t open = skip_spaces(colon + 1);
+  if (open >= request_parameters.size() || request_parameters[open] != '"') return {};
+  // Bucket names are [a-z0-9.-]: JSON never escapes them, so the value ends at the next quote.
+  size_t close = request_parameters.find('"', open + 1);
+  if (close == std::string_view::npos) return {};
+  return request_parameters.substr(open + 1, close - open - 1);
+}
 
 std::string_view session_name_of(std::string_view arn) {
   if (arn.find(":assumed-role/") == std::string_view::npos) return {};
@@ -38,6 +57,8 @@ Filter::Filter(FilterOptions options)
   }
   // Access keys are plain [A-Z0-9]: never escaped in JSON, so their text must be in the file.
   required_literals_ = options_.access_keys;
+  // Bucket names are never escaped either; with keys as well, the keys are the literals.
+  if (required_literals_.empty()) required_literals_ = options_.buckets;
 }
 
 bool Filter::any_glob(const std::vector<Glob>& globs, std::string_view text) {
@@ -68,6 +89,7 @@ bool Filter::matches(const Event& e) const {
   if (o.read_only && e.read_only != (*o.read_only ? ReadOnly::kTrue : ReadOnly::kFalse)) return false;
   if (!user_agents_.empty() && !any_glob(user_agents_, e.user_agent)) return false;
   if (!o.principals.empty() && !principal_matches(e.identity)) return false;
+  if (!o.buckets.empty() && !contains(o.buckets, bucket_name_of(e.request_parameters))) return false;
   if (!networks_.empty() &&
       std::none_of(networks_.begin(), networks_.end(),
                    [&](const Network& n) { return n.contains(e.source_ip); }))

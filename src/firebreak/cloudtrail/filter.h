@@ -23,6 +23,7 @@ struct FilterOptions {
   std::vector<std::string> regions;
   std::vector<std::string> error_codes;    // globs
   std::vector<std::string> user_agents;    // globs
+  std::vector<std::string> buckets;        // S3 buckets named by requestParameters.bucketName
   std::optional<int64_t> since, until;     // seconds since the epoch; until is exclusive
   bool errors_only = false;
   std::optional<bool> read_only;
@@ -34,6 +35,8 @@ class Filter {
   explicit Filter(FilterOptions options);
 
   bool matches(const Event& event) const;
+  // Whether matching needs Event::request_parameters (the reader fills it only when asked).
+  bool needs_nested_members() const { return !options_.buckets.empty(); }
   const FilterOptions& options() const { return options_; }
   // What sources may use to skip objects.
   Scope scope() const;
@@ -50,6 +53,9 @@ class Filter {
   std::vector<Network> networks_;
   std::vector<std::string> required_literals_;
 };
+
+// requestParameters.bucketName of a record's raw requestParameters, or empty.
+std::string_view bucket_name_of(std::string_view request_parameters);
 
 // The role session name of an assumed-role ARN (arn:aws:sts::1:assumed-role/Role/Session).
 std::string_view session_name_of(std::string_view arn);

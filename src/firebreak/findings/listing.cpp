@@ -144,6 +144,10 @@ bool Filter::matches(const Incident& incident) const {
   if (min_severity && incident.severity < *min_severity) return false;
   if (!type_glob.empty() && fnmatch(type_glob.c_str(), incident.type.c_str(), FNM_CASEFOLD) != 0) return false;
   if (!include_archived && incident.archived) return false;
+  if (!bucket.empty() && std::find(incident.resources.bucket_names.begin(), incident.resources.bucket_names.end(),
+                                   bucket) == incident.resources.bucket_names.end()) {
+    return false;
+  }
   if (since) {
     // A time firebreak cannot read keeps the finding: better one too many than one lost.
     auto updated = parse_timestamp(incident.updated_at);
@@ -193,6 +197,7 @@ Json guardduty_criteria(const Filter& filter) {
     const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(filter.since->time_since_epoch()).count();
     criterion["updatedAt"] = {{"GreaterThanOrEqual", static_cast<long long>(millis)}};
   }
+  if (!filter.bucket.empty()) criterion["resource.s3BucketDetails.name"] = {{"Equals", {filter.bucket}}};
   // GuardDuty matches types exactly here; a glob is applied to what comes back.
   if (!filter.type_glob.empty() && !has_wildcard(filter.type_glob)) {
     criterion["type"] = {{"Equals", {filter.type_glob}}};
@@ -213,6 +218,10 @@ Json securityhub_filters(const Filter& filter, SystemTime now) {
       if (at_or_above) labels.push_back(equals(label));
     }
     filters["SeverityLabel"] = labels;
+  }
+  // Security Hub names a bucket by its ARN; the partition is checked again on what comes back.
+  if (!filter.bucket.empty()) {
+    filters["ResourceId"] = {{{"Value", ":s3:::" + filter.bucket}, {"Comparison", "CONTAINS"}}};
   }
   if (filter.since) {
     // A date filter needs both ends; a day ahead covers clocks that disagree.

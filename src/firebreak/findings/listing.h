@@ -24,6 +24,7 @@ struct Filter {
   std::string type_glob;               // shell glob over the finding type, case-insensitive
   std::optional<SystemTime> since;     // updated at or after
   bool include_archived = false;       // GuardDuty's archived, Security Hub's ARCHIVED records
+  std::string bucket;                  // only findings about this S3 bucket
 
   bool matches(const Incident& incident) const;
 };

@@ -2,6 +2,8 @@
 
 #include <cstdio>
 #include <mutex>
+#include <optional>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
@@ -101,6 +103,7 @@ ct::FilterOptions trail_filter(const TrailScope& scope) {
   // Keys narrow the hunt only when no principal is named: filters combine with AND, and the
   // user's own calls count whichever key made them.
   if (scope.principals.empty()) options.access_keys = scope.access_keys;
+  options.buckets = scope.buckets;
   options.since = scope.since;
   return options;
 }
@@ -152,7 +155,10 @@ class CheckCloudTrailStep final : public engine::Step {
     std::string source = observed["source"] == "LookupEvents"
                              ? fmt::format("LookupEvents in {} regions", observed["regions"].size())
                              : observed["source"].get<std::string>();
-    return {{fmt::format("hunt {} for what {} did and save the summary as evidence", source, who)}};
+    std::string what = scope_.buckets.empty()
+                           ? fmt::format("what {} did", who)
+                           : fmt::format("what was done to bucket {}", fmt::join(scope_.buckets, ", "));
+    return {{fmt::format("hunt {} for {} and save the summary as evidence", source, what)}};
   }
   Json apply(StepContext& ctx, const Json& observed) const override {
     std::vector<std::unique_ptr<ct::Source>> sources;
@@ -193,29 +199,170 @@ class CheckCloudTrailStep final : public engine::Step {
   StepSpec spec_;
 };
 
-// How the current state of a resource is looked up: the call, and whether the id fits it.
+// How the current state of one type of resource is looked up: one read that takes its id.
 struct Lookup {
-  std::string service, operation;
-  std::function<bool(std::string_view kind, std::string_view id)> fits;
-  std::function<Json(std::string_view id)> input;
+  std::string_view type;  // as the responder names it
+  std::string_view service, operation;
+  std::string_view id_member;  // the read's input member that takes the id
+  bool id_list;                // ... as a list of one ({"InstanceIds": [id]})
+  // A list in the answer that is empty when the resource is gone; empty: any answer means it exists.
+  std::string_view result;
   bool regional;
+  std::string_view ec2_prefix;  // the start of the type's EC2 ids ("i-"); empty outside EC2
 };
 
-const std::vector<Lookup>& lookups() {
-  static const std::vector<Lookup> table = {
-      {"ec2", "DescribeInstances", [](auto, auto id) { return id.starts_with("i-"); },
-       [](auto id) { return Json{{"InstanceIds", {id}}}; }, true},
-      {"ec2", "DescribeSecurityGroups", [](auto, auto id) { return id.starts_with("sg-"); },
-       [](auto id) { return Json{{"GroupIds", {id}}}; }, true},
-      {"iam", "GetUser", [](auto kind, auto id) { return kind == "userName"; },
-       [](auto id) { return Json{{"UserName", id}}; }, false},
-      {"iam", "GetRole", [](auto kind, auto id) { return kind == "roleName"; },
-       [](auto id) { return Json{{"RoleName", id}}; }, false},
-      {"s3", "GetBucketLocation", [](auto kind, auto id) { return kind == "bucketName"; },
-       [](auto id) { return Json{{"Bucket", id}}; }, false},
-  };
-  return table;
+constexpr Lookup kLookups[] = {
+    {"EC2 instance", "ec2", "DescribeInstances", "InstanceIds", true, "Reservations", true, "i-"},
+    {"security group", "ec2", "DescribeSecurityGroups", "GroupIds", true, "SecurityGroups", true, "sg-"},
+    {"security group rule", "ec2", "DescribeSecurityGroupRules", "SecurityGroupRuleIds", true, "SecurityGroupRules", true, "sgr-"},
+    {"EC2 key pair", "ec2", "DescribeKeyPairs", "KeyPairIds", true, "KeyPairs", true, "key-"},
+    {"EBS snapshot", "ec2", "DescribeSnapshots", "SnapshotIds", true, "Snapshots", true, "snap-"},
+    {"AMI", "ec2", "DescribeImages", "ImageIds", true, "Images", true, "ami-"},
+    {"EBS volume", "ec2", "DescribeVolumes", "VolumeIds", true, "Volumes", true, "vol-"},
+    {"VPC", "ec2", "DescribeVpcs", "VpcIds", true, "Vpcs", true, "vpc-"},
+    {"subnet", "ec2", "DescribeSubnets", "SubnetIds", true, "Subnets", true, "subnet-"},
+    {"IAM user", "iam", "GetUser", "UserName", false, "", false, ""},
+    {"IAM role", "iam", "GetRole", "RoleName", false, "", false, ""},
+    {"IAM policy", "iam", "GetPolicy", "PolicyArn", false, "", false, ""},
+    {"IAM access key", "iam", "GetAccessKeyLastUsed", "AccessKeyId", false, "", false, ""},
+    {"S3 bucket", "s3", "GetBucketLocation", "Bucket", false, "", false, ""},
+    // The configuration, not GetFunction: that answer holds a presigned link to the code.
+    {"Lambda function", "lambda", "GetFunctionConfiguration", "FunctionName", false, "", true, ""},
+    {"CloudTrail trail", "cloudtrail", "GetTrail", "Name", false, "", true, ""},
+};
+
+const Lookup& lookup_of(std::string_view type) {
+  for (const Lookup& lookup : kLookups) {
+    if (lookup.type == type) return lookup;
+  }
+  throw std::logic_error(fmt::format("no lookup for {}", type));
 }
+
+// One resource to look up: how, its id as the read takes it, and its region when its ARN says.
+struct Target {
+  const Lookup* lookup;
+  std::string id;
+  std::string region;
+};
+
+std::optional<Target> ec2_target(std::string_view id, std::string_view region) {
+  for (const Lookup& lookup : kLookups) {
+    if (!lookup.ec2_prefix.empty() && id.starts_with(lookup.ec2_prefix)) return Target{&lookup, std::string(id), std::string(region)};
+  }
+  return std::nullopt;
+}
+
+Target target(std::string_view type, std::string_view id, std::string_view region = {}) {
+  return {&lookup_of(type), std::string(id), std::string(region)};
+}
+
+// arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE
+std::optional<Target> arn_target(std::string_view arn) {
+  std::string_view parts[5];
+  std::string_view rest = arn;
+  for (auto& part : parts) {
+    const size_t colon = rest.find(':');
+    if (colon == std::string_view::npos) return std::nullopt;
+    part = rest.substr(0, colon);
+    rest.remove_prefix(colon + 1);
+  }
+  const std::string_view service = parts[2], region = parts[3], resource = rest;
+  const std::string_view last = resource.substr(resource.rfind('/') + 1);  // IAM paths come before the name
+  if (service == "ec2" && resource.find('/') != std::string_view::npos) return ec2_target(last, region);
+  if (service == "iam" && resource.starts_with("user/")) return target("IAM user", last);
+  if (service == "iam" && resource.starts_with("role/")) return target("IAM role", last);
+  if (service == "iam" && resource.starts_with("policy/")) return target("IAM policy", arn);
+  if (service == "s3" && region.empty() && resource.find('/') == std::string_view::npos) return target("S3 bucket", resource);
+  if (service == "lambda" && resource.starts_with("function:")) return target("Lambda function", arn, region);
+  if (service == "cloudtrail" && resource.starts_with("trail/")) return target("CloudTrail trail", arn, region);
+  return std::nullopt;
+}
+
+// What the hunt's resources answer names (the member an id came from, and the event's service)
+// turned into a lookup; none for types firebreak does not look up.
+std::optional<Target> target_of(std::string_view service, std::string_view kind, std::string_view id) {
+  if (id.starts_with("arn:")) return arn_target(id);
+  if (kind.ends_with("Id")) {
+    if (auto found = ec2_target(id, {})) return found;
+  }
+  if (kind == "accessKeyId" && id.starts_with("AKIA")) return target("IAM access key", id);  // ASIA: no read exists
+  if (kind == "userName") return target("IAM user", id);
+  if (kind == "roleName") return target("IAM role", id);
+  if (kind == "bucketName") return target("S3 bucket", id);
+  if (kind == "functionName") return target("Lambda function", id);
+  if (service == "cloudtrail" && (kind == "name" || kind == "trailName")) return target("CloudTrail trail", id);
+  return std::nullopt;
+}
+
+bool means_absent(const aws::AwsError& e) {
+  return e.code().find("NotFound") != std::string::npos || e.code().starts_with("NoSuch");
+}
+
+// {"status": "exists" | "gone" | "unreadable", "region", "detail"} from one read in one region.
+Json read_state(AwsReader& aws, const Target& target, const std::string& region) {
+  const Lookup& lookup = *target.lookup;
+  Json input{{lookup.id_member, lookup.id_list ? Json::array({target.id}) : Json(target.id)}};
+  try {
+    Json out = aws.call(lookup.service, lookup.operation, input, region);
+    out.erase("ResponseMetadata");
+    if (!lookup.result.empty() && out.value(lookup.result, Json::array()).empty()) {
+      return {{"status", "gone"}, {"region", region}, {"detail", out}};
+    }
+    if (lookup.operation == "GetAccessKeyLastUsed") {
+      // The key's owner answers; whether the key is still active is in the owner's key list.
+      Json keys = aws.paginate_all("iam", "ListAccessKeys", {{"UserName", out.value("UserName", "")}});
+      for (const Json& key : keys.value("AccessKeyMetadata", Json::array())) {
+        if (key.value("AccessKeyId", "") == target.id) out["Status"] = key.value("Status", "");
+      }
+      if (!out.contains("Status")) return {{"status", "gone"}, {"region", region}, {"detail", out}};
+    }
+    return {{"status", "exists"}, {"region", region}, {"detail", out}};
+  } catch (const aws::AwsError& e) {
+    return {{"status", means_absent(e) ? "gone" : "unreadable"}, {"region", region},
+            {"detail", {{"code", e.code()}, {"message", e.message()}}}};
+  }
+}
+
+// The regions to look in for a regional resource without an ARN: where the principals that
+// changed it were seen, else everywhere the hunt saw anyone.
+std::vector<std::string> regions_of(const Json& resource, const Json& summary) {
+  std::vector<std::string> regions, everywhere;
+  const Json principals = resource.value("principals", Json::object());
+  for (const Json& principal : summary) {
+    const bool changed_it = principals.contains(principal.value("principal", ""));
+    const Json seen_in = principal.value("regions", Json::object());
+    for (const auto& [region, n] : seen_in.items()) {
+      if (changed_it && std::find(regions.begin(), regions.end(), region) == regions.end()) regions.push_back(region);
+      if (std::find(everywhere.begin(), everywhere.end(), region) == everywhere.end()) everywhere.push_back(region);
+    }
+  }
+  if (regions.empty()) regions = std::move(everywhere);
+  if (regions.empty()) regions.emplace_back();  // the session's region
+  return regions;
+}
+
+// The states of one resource, region by region, as one: found anywhere is found; a region that
+// could not be read means it cannot be called gone.
+Json combine(const std::vector<Json*>& states) {
+  Json combined;
+  for (Json* state : states) {
+    if ((*state)["status"] == "exists") return std::move(*state);
+    if ((*state)["status"] == "unreadable" && (combined.is_null() || combined["status"] != "unreadable")) combined = *state;
+    if (combined.is_null()) combined = *state;
+  }
+  if (combined["status"] == "gone" && states.size() > 1) {
+    Json regions = Json::array();
+    for (Json* state : states) regions.push_back((*state)["region"]);
+    combined["region"] = regions;
+  }
+  return combined;
+}
+
+const std::vector<engine::AwsOperation> kLookupReads = [] {
+  std::vector<engine::AwsOperation> reads{{"iam", "ListAccessKeys"}};
+  for (const Lookup& lookup : kLookups) reads.push_back({std::string(lookup.service), std::string(lookup.operation)});
+  return reads;
+}();
 
 class ReviewResourcesStep final : public engine::Step {
  public:
@@ -223,23 +370,13 @@ class ReviewResourcesStep final : public engine::Step {
     spec_.name = "review-resources";
     spec_.line = "Review AWS resources";
     spec_.depends_on = {"check-cloudtrail"};
-    for (const auto& lookup : lookups()) spec_.reads.push_back({lookup.service, lookup.operation});
+    spec_.reads = kLookupReads;
   }
   const StepSpec& spec() const override { return spec_; }
   Json observe(StepContext& ctx) const override {
     if (!findings_->hunted) return {{"hunted", false}};
-    std::vector<std::string> regions;
-    for (const Json& principal : findings_->summary) {
-      const Json seen_in = principal.value("regions", Json::object());
-      for (const auto& [region, n] : seen_in.items()) {
-        if (std::find(regions.begin(), regions.end(), region) == regions.end()) regions.push_back(region);
-      }
-    }
-    Json resources = findings_->resources;
-    for_each_parallel(resources.size(), [&](size_t i) {
-      resources[i]["state"] = current_state(ctx, resources[i], regions);
-    });
-    return {{"hunted", true}, {"resources", resources}};
+    ContextReader aws(ctx);
+    return {{"hunted", true}, {"resources", look_up_resources(aws, findings_->resources, findings_->summary)}};
   }
   Plan plan(const Json& observed) const override {
     if (!observed["hunted"].get<bool>()) return {{"look up and flag the resources the CloudTrail check finds"}};
@@ -248,42 +385,23 @@ class ReviewResourcesStep final : public engine::Step {
       std::vector<std::string> events;
       const Json names = r.value("eventNames", Json::object());
       for (const auto& [name, n] : names.items()) events.push_back(name);
-      plan.changes.push_back(fmt::format("flag {} {} ({}) for review: {}", r.value("service", ""),
-                                         r.value("resource", ""), fmt::join(events, ", "),
+      plan.changes.push_back(fmt::format("flag {} {} {} ({}) for review: {}", r.value("service", ""),
+                                         r["state"].value("type", ""), r.value("resource", ""), fmt::join(events, ", "),
                                          r["state"].value("status", "")));
     }
     return plan;
   }
   Json apply(StepContext& ctx, const Json& observed) const override {
     auto record = ctx.save_evidence("resources-review.json", observed["resources"].dump(2));
-    return {{"flagged", observed["resources"].size()}, {"sha256", record.sha256}};
+    Json statuses = Json::object();
+    for (const Json& r : observed["resources"]) {
+      const std::string status = r["state"].value("status", "");
+      statuses[status] = statuses.value(status, 0) + 1;
+    }
+    return {{"flagged", observed["resources"].size()}, {"states", statuses}, {"sha256", record.sha256}};
   }
 
  private:
-  // {"status": "exists" | "gone" | "not looked up" | "unreadable", "region", "detail"}.
-  static Json current_state(StepContext& ctx, const Json& resource, const std::vector<std::string>& regions) {
-    const std::string kind = resource.value("kind", ""), id = resource.value("resource", "");
-    for (const auto& lookup : lookups()) {
-      if (!lookup.fits(kind, id)) continue;
-      std::vector<std::string> where = lookup.regional ? regions : std::vector<std::string>{""};
-      Json last_error;
-      for (const auto& region : where) {
-        try {
-          Json out = ctx.call(lookup.service, lookup.operation, lookup.input(id), region);
-          out.erase("ResponseMetadata");
-          return {{"status", "exists"}, {"region", region}, {"detail", out}};
-        } catch (const aws::AwsError& e) {
-          last_error = {{"code", e.code()}, {"message", e.message()}};
-          if (e.http_status() != 400 && e.http_status() != 404) {
-            return {{"status", "unreadable"}, {"region", region}, {"detail", last_error}};
-          }
-        }
-      }
-      return {{"status", "gone"}, {"detail", last_error}};
-    }
-    return {{"status", "not looked up"}};
-  }
-
   std::shared_ptr<TrailFindings> findings_;
   StepSpec spec_;
 };
@@ -326,6 +444,35 @@ TrailFindings hunt_trail(std::vector<std::unique_ptr<ct::Source>>& sources, cons
       found.resources.push_back(std::move(resource));
   }
   return found;
+}
+
+Json look_up_resources(AwsReader& aws, Json resources, const Json& summary) {
+  // Every read of every resource in every region it could be in goes out side by side.
+  std::vector<std::optional<Target>> targets(resources.size());
+  std::vector<std::pair<size_t, std::string>> reads;  // (resource, region)
+  for (size_t i = 0; i < resources.size(); ++i) {
+    const Json& r = resources[i];
+    targets[i] = target_of(r.value("service", ""), r.value("kind", ""), r.value("resource", ""));
+    if (!targets[i]) continue;
+    std::vector<std::string> where{targets[i]->region};
+    if (targets[i]->lookup->regional && targets[i]->region.empty()) where = regions_of(r, summary);
+    for (auto& region : where) reads.emplace_back(i, std::move(region));
+  }
+  std::vector<Json> states(reads.size());
+  for_each_parallel(reads.size(), [&](size_t i) { states[i] = read_state(aws, *targets[reads[i].first], reads[i].second); });
+  std::vector<std::vector<Json*>> by_resource(resources.size());
+  for (size_t i = 0; i < reads.size(); ++i) by_resource[reads[i].first].push_back(&states[i]);
+  for (size_t i = 0; i < resources.size(); ++i) {
+    Json& r = resources[i];
+    if (!targets[i]) {
+      // Listed with its type, never dropped: the responder reviews it by hand.
+      r["state"] = {{"status", "not looked up"}, {"type", fmt::format("{} {}", r.value("service", ""), r.value("kind", ""))}};
+      continue;
+    }
+    r["state"] = combine(by_resource[i]);
+    r["state"]["type"] = targets[i]->lookup->type;
+  }
+  return resources;
 }
 
 std::unique_ptr<engine::Step> make_check_cloudtrail_step(const aws::Session& session, TrailScope scope,

@@ -17,6 +17,7 @@ namespace firebreak::playbooks {
 struct TrailScope {
   std::vector<std::string> principals;   // user or role names, ARNs; empty: everyone
   std::vector<std::string> access_keys;
+  std::vector<std::string> buckets;      // only events about these S3 buckets; empty: any
   std::optional<int64_t> since;          // seconds since the epoch; none: everything the source has
   std::string trail_logs;                // file, directory or s3://; empty: LookupEvents per region
   // Principals to leave out of the answer (the account playbook's baseline users and roles).
@@ -34,6 +35,14 @@ struct TrailFindings {
 std::unique_ptr<engine::Step> make_check_cloudtrail_step(const aws::Session& session, TrailScope scope,
                                                          std::shared_ptr<TrailFindings> findings);
 std::unique_ptr<engine::Step> make_review_resources_step(std::shared_ptr<TrailFindings> findings);
+
+class AwsReader;
+
+// "Review AWS resources": each resource of the hunt's resources answer with a "state": exists,
+// gone or unreadable (with the read's answer or error, and the region), or "not looked up" for
+// a type firebreak has no read for; each state names the resource's type. `summary`: the hunt's
+// summary answer, whose principals' regions are where resources without an ARN are looked for.
+Json look_up_resources(AwsReader& aws, Json resources, const Json& summary);
 
 // Whether a principal ARN (arn:...:user/NAME, role/NAME, assumed-role/NAME/...) names one of `names`.
 bool principal_is_one_of(std::string_view arn, const std::vector<std::string>& names);
