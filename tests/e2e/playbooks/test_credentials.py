@@ -3,6 +3,7 @@ inactive, the session deny on the user, the replacement key in Secrets Manager a
 else, the responder untouched; rerun, undo, bad input and the CloudTrail step."""
 import json
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -140,3 +141,75 @@ def test_all_keys_with_keep_leaves_the_kept_key(world):
     assert result.returncode == 0, result.stdout + result.stderr
     assert key_status(world.iam, "alice") == {world.alice_exposed["AccessKeyId"]: "Inactive",
                                               world.alice_other["AccessKeyId"]: "Active"}
+
+
+POLICY = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
+TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+
+
+def trail_file(path, key_id, events):
+    """A CloudTrail log file of what alice's key did, one second from now (after the key was made)."""
+    when = (utc_now() + timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    records = [{"eventVersion": "1.08", "eventTime": when, "eventSource": f"{service}.amazonaws.com",
+                "eventName": name, "awsRegion": "us-east-1", "sourceIPAddress": "203.0.113.7",
+                "userAgent": "aws-cli/2", "readOnly": False, "eventID": f"e{i}", "eventType": "AwsApiCall",
+                "recipientAccountId": "123456789012",
+                "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::123456789012:user/alice",
+                                 "accountId": "123456789012", "accessKeyId": key_id, "userName": "alice"},
+                "requestParameters": request, "responseElements": response,
+                **({"resources": resources} if resources else {})}
+               for i, (service, name, request, response, resources) in enumerate(events)]
+    Path(path).write_text(json.dumps({"Records": records}))
+    return path
+
+
+def test_review_looks_up_the_current_state_of_what_the_key_changed(world, boto, tmp_path):
+    ec2 = boto("ec2")
+    image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    instance = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
+    group = ec2.create_security_group(GroupName="wide-open", Description="x")["GroupId"]
+    volume = ec2.create_volume(AvailabilityZone="us-east-1a", Size=8)["VolumeId"]
+    snapshot = ec2.create_snapshot(VolumeId=volume)["SnapshotId"]
+    ami = ec2.create_image(InstanceId=instance, Name="exfil")["ImageId"]
+    key_pair = ec2.create_key_pair(KeyName="backdoor")["KeyPairId"]
+    boto("s3").create_bucket(Bucket="loot")
+    world.iam.create_user(UserName="eve")
+    eve_key = world.iam.create_access_key(UserName="eve")["AccessKey"]["AccessKeyId"]
+    policy = world.iam.create_policy(PolicyName="everything", PolicyDocument=POLICY)["Policy"]["Arn"]
+    world.iam.create_role(RoleName="backdoor-role", AssumeRolePolicyDocument=TRUST)
+    gone = "i-0123456789abcdef0"
+    logs = trail_file(tmp_path / "trail.json", world.alice_exposed["AccessKeyId"], [
+        ("ec2", "RunInstances", {}, {"instancesSet": {"items": [{"instanceId": instance}]}}, None),
+        ("ec2", "AuthorizeSecurityGroupIngress", {"groupId": group}, {"_return": True}, None),
+        ("ec2", "CreateSnapshot", {"volumeId": volume}, {"snapshotId": snapshot}, None),
+        ("ec2", "CreateImage", {"instanceId": instance}, {"imageId": ami},
+         [{"ARN": f"arn:aws:ec2:us-east-1::image/{ami}"}]),
+        ("ec2", "CreateKeyPair", {"keyName": "backdoor"}, {"keyName": "backdoor", "keyPairId": key_pair}, None),
+        ("ec2", "TerminateInstances", {}, {"instancesSet": {"items": [{"instanceId": gone}]}}, None),
+        ("s3", "CreateBucket", {"bucketName": "loot"}, None, None),
+        ("iam", "CreateUser", {"userName": "eve"}, None, None),
+        ("iam", "CreateAccessKey", {"userName": "eve"}, {"accessKey": {"accessKeyId": eve_key, "status": "Active"}}, None),
+        ("iam", "AttachUserPolicy", {"userName": "eve", "policyArn": policy}, None, None),
+        ("iam", "CreateRole", {"roleName": "backdoor-role"}, None, None),
+        ("ssm", "SendCommand", {"documentName": "AWS-RunShellScript"}, {"command": {"commandId": "f6887251-cdde"}}, None),
+    ])
+
+    result = world.run("credentials", world.alice_exposed["AccessKeyId"], "--apply", "--trail-logs", logs)
+    steps = steps_of(result)
+    assert steps["review-resources"]["state"] == "done", result.stdout + result.stderr
+    reviewed = {r["resource"]: r["state"] for r in evidence(result, "review-resources", "resources-review")}
+    hunted = evidence(result, "check-cloudtrail", "cloudtrail-summary")["resources"]
+    assert set(reviewed) == {r["resource"] for r in hunted}  # none dropped
+
+    expected = {instance: "EC2 instance", group: "security group", volume: "EBS volume", snapshot: "EBS snapshot",
+                f"arn:aws:ec2:us-east-1::image/{ami}": "AMI", key_pair: "EC2 key pair", "loot": "S3 bucket",
+                "eve": "IAM user", eve_key: "IAM access key", policy: "IAM policy", "backdoor-role": "IAM role"}
+    for resource, kind in expected.items():
+        assert reviewed[resource]["status"] == "exists", (resource, reviewed[resource])
+        assert reviewed[resource]["type"] == kind, (resource, reviewed[resource])
+    assert reviewed[instance]["detail"]["Reservations"][0]["Instances"][0]["InstanceId"] == instance
+    assert reviewed[eve_key]["detail"]["Status"] == "Active"
+    assert reviewed[gone]["status"] == "gone"
+    assert reviewed["f6887251-cdde"] == {"status": "not looked up", "type": "ssm commandId"}
+    assert reviewed["AWS-RunShellScript"]["status"] == "not looked up"

@@ -1,10 +1,11 @@
 """`firebreak role` against moto: the deny on older sessions, Identity Center assignments
 removed for AWSReservedSSO_* roles (and restored by undo), refusals for bad roles."""
 import json
+from datetime import datetime, timedelta
 
 import pytest
 
-from identity_world import STRATUS_LOGS, World, steps_of
+from identity_world import STRATUS_LOGS, World, steps_of, utc_now
 
 TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
@@ -17,12 +18,16 @@ def world(fresh_moto, boto, firebreak):
 
 def test_role_sessions_are_revoked(world):
     world.iam.create_role(RoleName="Deployer", AssumeRolePolicyDocument=TRUST)
+    started = utc_now()
     result = world.run("role", "Deployer", "--apply", "--trail-logs", STRATUS_LOGS)
     assert result.returncode == 0, result.stdout + result.stderr
     assert steps_of(result)["revoke-sessions"]["state"] == "done"
     policy = world.iam.get_role_policy(RoleName="Deployer", PolicyName="AWSRevokeOlderSessions")["PolicyDocument"]
     policy = json.loads(policy) if isinstance(policy, str) else policy
-    assert "aws:TokenIssueTime" in policy["Statement"][-1]["Condition"]["DateLessThan"]
+    statement = policy["Statement"][-1]
+    assert statement["Effect"] == "Deny"
+    issued = datetime.fromisoformat(statement["Condition"]["DateLessThan"]["aws:TokenIssueTime"].replace("Z", "+00:00"))
+    assert started - timedelta(seconds=5) <= issued <= utc_now()
 
 
 def test_identity_center_role_loses_its_assignment_and_undo_restores_it(world, boto):

@@ -7,7 +7,8 @@
 namespace firebreak::playbooks {
 
 engine::Playbook account_playbook(const aws::Session& session, AccountTarget target) {
-  KeyScope keys{{}, {}, target.guard};
+  KeyScope keys{.guard = target.guard};
+  if (!target.baseline.is_null()) keys.within = baseline_names(target.baseline, "users");
   target.trail.known_principals = baseline_names(target.baseline, "users");
   for (auto& role : baseline_names(target.baseline, "roles")) target.trail.known_principals.push_back(std::move(role));
   auto findings = std::make_shared<TrailFindings>();
@@ -18,7 +19,7 @@ engine::Playbook account_playbook(const aws::Session& session, AccountTarget tar
   steps.push_back(make_replace_keys_step("Rotate and delete AWS access keys: replacement keys", keys, {"deactivate-keys"}));
   steps.push_back(make_delete_keys_step("Rotate and delete AWS access keys: delete", "delete", keys, {"deactivate-keys"}));
   if (!target.baseline.is_null()) {
-    steps.push_back(make_remove_unauthorized_credentials_step(target.baseline, target.guard, {"deactivate-keys"}));  // 2
+    steps.push_back(make_remove_unauthorized_credentials_step(target.baseline, target.guard, {}));  // 2
   }
   steps.push_back(make_delete_key_pairs_step());                                                            // 3
   steps.push_back(make_check_cloudtrail_step(session, target.trail, findings));                            // 4

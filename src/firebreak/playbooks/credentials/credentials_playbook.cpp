@@ -13,7 +13,7 @@ engine::Playbook credentials_playbook(const aws::Session& session, CredentialsTa
   if (auto reason = target.guard.protects_user(target.user); !reason.empty()) {
     throw InputError(fmt::format("{}: firebreak never disables it (run as another principal to respond)", reason));
   }
-  KeyScope keys{{target.user}, target.all_keys ? std::string() : target.key_id, target.guard};
+  KeyScope keys{.users = {target.user}, .key_id = target.all_keys ? std::string() : target.key_id, .guard = target.guard};
   auto findings = std::make_shared<TrailFindings>();
   RevokeSessionsOptions revoke;
   revoke.depends_on = {"identify-user"};

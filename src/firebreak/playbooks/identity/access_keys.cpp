@@ -50,8 +50,18 @@ const std::vector<engine::AwsOperation> kKeyReads = {
 // left alone (the responder's, allow-listed, a replacement this case made), empty otherwise.
 Json observe_keys(StepContext& ctx, const KeyScope& scope) {
   ContextReader aws(ctx);
-  std::vector<std::string> users = scope.users.empty() ? list_user_names(aws) : scope.users;
-  auto replacements = replacement_keys(ctx);
+  std::vector<std::string> users = scope.users;
+  std::map<std::string, std::string> replacements;
+  // The two listings do not depend on each other: one round trip, not two.
+  for_each_parallel(2, [&](size_t i) {
+    if (i == 0 && users.empty()) users = list_user_names(aws);
+    if (i == 1) replacements = replacement_keys(ctx);
+  });
+  if (scope.within) {
+    std::erase_if(users, [&](const std::string& user) {
+      return std::find(scope.within->begin(), scope.within->end(), user) == scope.within->end();
+    });
+  }
   std::vector<Json> per_user(users.size());
   for_each_parallel(users.size(), [&](size_t i) {
     per_user[i] = aws.paginate_all("iam", "ListAccessKeys", {{"UserName", users[i]}})
@@ -103,9 +113,7 @@ class CaptureUsersStep final : public engine::Step {
   const StepSpec& spec() const override { return spec_; }
   Json observe(StepContext& ctx) const override {
     ContextReader aws(ctx);
-    Json users = Json::array();
-    for (const auto& user : users_) users.push_back(describe_user(aws, user));
-    return {{"users", users}};
+    return {{"users", describe_users(aws, users_)}};
   }
   Plan plan(const Json& observed) const override {
     Plan plan;

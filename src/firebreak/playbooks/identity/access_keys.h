@@ -2,6 +2,7 @@
 // The access key steps the credentials and account playbooks share: record the users, then
 // deactivate (never delete first), replace into Secrets Manager, and delete on request.
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,9 @@ struct KeyScope {
   std::vector<std::string> users;  // empty: every user of the account
   std::string key_id;              // only this key (of the one user); empty: every key of the users
   Guard guard;                     // the responder's and the allow-list's keys are never touched
+  // With a value: only users named here. The account playbook passes its baseline's users, since
+  // the users outside it lose every credential to their own step, at the same time as this one.
+  std::optional<std::vector<std::string>> within;
 };
 
 // "Identify the IAM user": each user's identity and credentials saved as evidence.

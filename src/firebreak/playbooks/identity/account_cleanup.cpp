@@ -1,6 +1,6 @@
 #include "firebreak/playbooks/identity/account_cleanup.h"
 
-#include <mutex>
+#include <iterator>
 
 #include <fmt/format.h>
 
@@ -15,8 +15,9 @@ namespace {
 using engine::Plan;
 using engine::StepContext;
 
-// The calls that take a user's credentials away, from its description.
-std::vector<std::pair<std::string, Json>> removals(const Json& user) {
+// The calls that take a user's credentials away, from its description. Keys the guard keeps
+// (the responder's, --keep) stay even on a user outside the baseline.
+std::vector<std::pair<std::string, Json>> removals(const Json& user, const Guard& guard) {
   const Json name = user["UserName"];
   std::vector<std::pair<std::string, Json>> calls;
   auto each = [&](const char* member, const char* operation, const char* id_member, const char* input_member) {
@@ -30,6 +31,10 @@ std::vector<std::pair<std::string, Json>> removals(const Json& user) {
   each("ServiceSpecificCredentials", "DeleteServiceSpecificCredential", "ServiceSpecificCredentialId",
        "ServiceSpecificCredentialId");
   each("MFADevices", "DeactivateMFADevice", "SerialNumber", "SerialNumber");
+  std::erase_if(calls, [&](const std::pair<std::string, Json>& call) {
+    return call.first == "DeleteAccessKey" &&
+           !guard.protects_key(name.get<std::string>(), call.second["AccessKeyId"].get<std::string>()).empty();
+  });
   return calls;
 }
 
@@ -58,31 +63,30 @@ class RemoveUnauthorizedCredentialsStep final : public engine::Step {
       }
       unknown.push_back(std::move(name));
     }
-    std::vector<Json> users(unknown.size());
-    for_each_parallel(unknown.size(), [&](size_t i) { users[i] = describe_user(aws, unknown[i]); });
-    return {{"users", users}};
+    return {{"users", describe_users(aws, unknown)}};
   }
   Plan plan(const Json& observed) const override {
     Plan plan;
     for (const Json& user : observed["users"]) {
-      for (const auto& [operation, input] : removals(user)) {
+      for (const auto& [operation, input] : removals(user, guard_)) {
         plan.changes.push_back(fmt::format("{} {}", operation, input.dump()));
       }
     }
     return plan;
   }
   Json apply(StepContext& ctx, const Json& observed) const override {
-    Json removed = Json::array();
+    std::vector<std::pair<std::string, Json>> calls;
     for (const Json& user : observed["users"]) {
-      auto calls = removals(user);
-      if (calls.empty()) continue;
-      // Preserve first: the user as it was, before anything is taken away.
+      auto removing = removals(user, guard_);
+      if (removing.empty()) continue;
+      // Preserve first: every user as it was, before anything is taken away.
       ctx.save_evidence(fmt::format("user-{}.json", user["UserName"].get<std::string>()), user.dump(2));
-      for (const auto& [operation, input] : calls) {
-        ctx.call("iam", operation, input);
-        removed.push_back({{"operation", operation}, {"input", input}});
-      }
+      std::move(removing.begin(), removing.end(), std::back_inserter(calls));
     }
+    // IAM needs no order among one user's credentials, so every removal goes out at once.
+    for_each_parallel(calls.size(), [&](size_t i) { ctx.call("iam", calls[i].first, calls[i].second); });
+    Json removed = Json::array();
+    for (auto& [operation, input] : calls) removed.push_back({{"operation", operation}, {"input", input}});
     return {{"removed", removed}};
   }
 
@@ -109,7 +113,12 @@ class DeleteKeyPairsStep final : public engine::Step {
   Plan plan(const Json& observed) const override {
     Plan plan;
     for (const auto& [region, pairs] : observed.items()) {
-      if (is_read_error(pairs)) continue;
+      if (is_read_error(pairs)) {
+        // Not done while a region cannot be read: apply names it and fails.
+        plan.changes.push_back(fmt::format("read the key pairs of {} again (it answered {})", region,
+                                           pairs["error"].value("code", "")));
+        continue;
+      }
       for (const Json& pair : pairs) {
         plan.changes.push_back(fmt::format("record and delete key pair {} ({}, {}) in {}", pair["KeyName"].get<std::string>(),
                                            pair["KeyPairId"].get<std::string>(), pair["KeyFingerprint"].get<std::string>(), region));
@@ -130,7 +139,12 @@ class DeleteKeyPairsStep final : public engine::Step {
       ctx.call("ec2", "DeleteKeyPair", {{"KeyName", pairs[i].second["KeyName"]}}, pairs[i].first);
     });
     if (!unreadable.empty()) {
-      throw Error(fmt::format("{} key pairs deleted; these regions could not be read: {}", pairs.size(), unreadable.dump()));
+      std::vector<std::string> failed;
+      for (const auto& [region, error] : unreadable.items()) {
+        failed.push_back(fmt::format("{} ({}: {})", region, error.value("code", ""), error.value("message", "")));
+      }
+      throw Error(fmt::format("{} key pairs deleted in the other regions; not read, so not done: {}", pairs.size(),
+                              fmt::join(failed, "; ")));
     }
     return {{"deleted", pairs.size()}};
   }

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <thread>
 
@@ -87,49 +88,71 @@ Json credential_report(AwsReader& aws) {
 }  // namespace
 
 Json describe_account(AwsReader& aws, const std::vector<std::string>& regions) {
-  Json items = Json::object();
+  // Every item, and GuardDuty in every region, is its own read: all of them go out side by side.
+  std::vector<std::pair<std::string, std::function<Json()>>> reads;
   for (const char* type : {"BILLING", "OPERATIONS", "SECURITY"}) {
-    items[fmt::format("alternate-contact:{}", type)] = absent_is_null(
-        [&] {
-          Json contact = aws.call("account", "GetAlternateContact", {{"AlternateContactType", type}})
-                             .value("AlternateContact", Json::object());
-          return contact;
-        },
-        {"ResourceNotFoundException"});
+    reads.emplace_back(fmt::format("alternate-contact:{}", type), [&aws, type] {
+      return absent_is_null(
+          [&] {
+            return aws.call("account", "GetAlternateContact", {{"AlternateContactType", type}})
+                .value("AlternateContact", Json::object());
+          },
+          {"ResourceNotFoundException"});
+    });
   }
-  Json summary = read_part([&] { return aws.call("iam", "GetAccountSummary").value("SummaryMap", Json::object()); });
-  items["root-mfa"] = is_read_error(summary) ? summary : Json(summary.value("AccountMFAEnabled", 0) == 1);
-  items["root-access-keys"] = is_read_error(summary) ? summary : Json(summary.value("AccountAccessKeysPresent", 0) != 0);
-  items["password-policy"] = read_part([&] { return aws.call("iam", "GetAccountPasswordPolicy").value("PasswordPolicy", Json::object()); });
-  items["trails"] = read_part([&] {
-    Json trails = Json::array();
-    for (const Json& trail : aws.call("cloudtrail", "DescribeTrails").value("trailList", Json::array())) {
-      Json status = aws.call("cloudtrail", "GetTrailStatus", {{"Name", trail.value("TrailARN", "")}},
-                             trail.value("HomeRegion", ""));
-      trails.push_back({{"Name", trail.value("Name", "")}, {"S3BucketName", trail.value("S3BucketName", "")},
-                        {"S3KeyPrefix", trail.value("S3KeyPrefix", "")},
-                        {"IsMultiRegionTrail", trail.value("IsMultiRegionTrail", false)},
-                        {"HomeRegion", trail.value("HomeRegion", "")}, {"IsLogging", status.value("IsLogging", false)}});
-    }
-    return trails;
+  reads.emplace_back("summary", [&] {
+    return read_part([&] { return aws.call("iam", "GetAccountSummary").value("SummaryMap", Json::object()); });
   });
-  std::vector<Json> detectors(regions.size());
-  for_each_parallel(regions.size(), [&](size_t i) {
-    detectors[i] = read_part([&] {
-      return Json(!aws.paginate_all("guardduty", "ListDetectors", Json::object(), regions[i])
-                       .value("DetectorIds", Json::array()).empty());
+  reads.emplace_back("password-policy", [&] {
+    return read_part([&] { return aws.call("iam", "GetAccountPasswordPolicy").value("PasswordPolicy", Json::object()); });
+  });
+  reads.emplace_back("trails", [&] {
+    return read_part([&] {
+      Json found = aws.call("cloudtrail", "DescribeTrails").value("trailList", Json::array());
+      std::vector<Json> trails(found.size());
+      for_each_parallel(found.size(), [&](size_t i) {
+        const Json& trail = found[i];
+        Json status = aws.call("cloudtrail", "GetTrailStatus", {{"Name", trail.value("TrailARN", "")}},
+                               trail.value("HomeRegion", ""));
+        trails[i] = {{"Name", trail.value("Name", "")}, {"S3BucketName", trail.value("S3BucketName", "")},
+                     {"S3KeyPrefix", trail.value("S3KeyPrefix", "")},
+                     {"IsMultiRegionTrail", trail.value("IsMultiRegionTrail", false)},
+                     {"HomeRegion", trail.value("HomeRegion", "")}, {"IsLogging", status.value("IsLogging", false)}};
+      });
+      return Json(trails);
     });
   });
+  reads.emplace_back("organization", [&] {
+    return absent_is_null(
+        [&] {
+          Json org = aws.call("organizations", "DescribeOrganization").value("Organization", Json::object());
+          return Json{{"Id", org.value("Id", "")}, {"MasterAccountId", org.value("MasterAccountId", "")}};
+        },
+        {"AWSOrganizationsNotInUseException"});
+  });
+  reads.emplace_back("credential-report", [&] { return read_part([&] { return credential_report(aws); }); });
+  for (const std::string& region : regions) {
+    reads.emplace_back(region, [&aws, &region] {
+      return read_part([&] {
+        return Json(!aws.paginate_all("guardduty", "ListDetectors", Json::object(), region)
+                         .value("DetectorIds", Json::array()).empty());
+      });
+    });
+  }
+  std::vector<Json> values(reads.size());
+  for_each_parallel(reads.size(), [&](size_t i) { values[i] = reads[i].second(); });
+
+  Json items = Json::object();
   Json guardduty = Json::object();
-  for (size_t i = 0; i < regions.size(); ++i) guardduty[regions[i]] = detectors[i];
+  const size_t first_region = reads.size() - regions.size();
+  for (size_t i = 0; i < first_region; ++i) items[reads[i].first] = std::move(values[i]);
+  for (size_t i = first_region; i < reads.size(); ++i) guardduty[reads[i].first] = std::move(values[i]);
+  // Two items come from the one account summary.
+  const Json summary = items["summary"];
+  items.erase("summary");
+  items["root-mfa"] = is_read_error(summary) ? summary : Json(summary.value("AccountMFAEnabled", 0) == 1);
+  items["root-access-keys"] = is_read_error(summary) ? summary : Json(summary.value("AccountAccessKeysPresent", 0) != 0);
   items["guardduty"] = guardduty;
-  items["organization"] = absent_is_null(
-      [&] {
-        Json org = aws.call("organizations", "DescribeOrganization").value("Organization", Json::object());
-        return Json{{"Id", org.value("Id", "")}, {"MasterAccountId", org.value("MasterAccountId", "")}};
-      },
-      {"AWSOrganizationsNotInUseException"});
-  items["credential-report"] = read_part([&] { return credential_report(aws); });
   return items;
 }
 

@@ -36,11 +36,57 @@ std::vector<std::string> enabled_regions(AwsReader& aws) {
   return regions;
 }
 
-const std::vector<engine::AwsOperation> kDescribeUserReads = {
-    {"iam", "GetUser"},          {"iam", "ListGroupsForUser"},       {"iam", "ListUserPolicies"},
-    {"iam", "ListAttachedUserPolicies"}, {"iam", "ListAccessKeys"},  {"iam", "GetAccessKeyLastUsed"},
-    {"iam", "GetLoginProfile"},  {"iam", "ListMFADevices"},          {"iam", "ListSSHPublicKeys"},
-    {"iam", "ListSigningCertificates"}, {"iam", "ListServiceSpecificCredentials"}};
+namespace {
+
+// One part of a user's description: one call (all pages of a list) by user name.
+struct UserPart {
+  const char* member;     // in the description
+  const char* operation;
+  const char* result;     // the response member kept
+  bool paginated;
+  bool required;          // an error fails the description instead of being recorded in it
+};
+
+constexpr UserPart kUserParts[] = {
+    {"User", "GetUser", "User", false, true},
+    {"AccessKeys", "ListAccessKeys", "AccessKeyMetadata", true, true},
+    {"LoginProfile", "GetLoginProfile", "LoginProfile", false, false},
+    {"MFADevices", "ListMFADevices", "MFADevices", true, false},
+    {"SSHPublicKeys", "ListSSHPublicKeys", "SSHPublicKeys", true, false},
+    {"SigningCertificates", "ListSigningCertificates", "Certificates", true, false},
+    {"ServiceSpecificCredentials", "ListServiceSpecificCredentials", "ServiceSpecificCredentials", false, false},
+};
+constexpr size_t kUserPartCount = std::size(kUserParts);
+
+Json read_user_part(AwsReader& aws, const UserPart& part, const std::string& user) {
+  auto read = [&] {
+    const Json by_name{{"UserName", user}};
+    Json out = part.paginated ? aws.paginate_all("iam", part.operation, by_name) : aws.call("iam", part.operation, by_name);
+    return out.value(part.result, Json());
+  };
+  return part.required ? read() : read_part(read);
+}
+
+// Groups and policies of every user, by name: one call (a page per 1000 users) instead of three per user.
+Json authorization_details(AwsReader& aws) {
+  Json by_user = Json::object();
+  Json out = aws.paginate_all("iam", "GetAccountAuthorizationDetails", {{"Filter", {"User"}}, {"MaxItems", 1000}});
+  for (Json& user : out.value("UserDetailList", Json::array())) {
+    by_user[user.value("UserName", "")] = {{"Groups", user.value("GroupList", Json::array())},
+                                          {"InlinePolicies", user.value("UserPolicyList", Json::array())},
+                                          {"AttachedPolicies", user.value("AttachedManagedPolicies", Json::array())},
+                                          {"PermissionsBoundary", user.value("PermissionsBoundary", Json())}};
+  }
+  return by_user;
+}
+
+}  // namespace
+
+const std::vector<engine::AwsOperation> kDescribeUserReads = [] {
+  std::vector<engine::AwsOperation> reads{{"iam", "GetAccountAuthorizationDetails"}, {"iam", "GetAccessKeyLastUsed"}};
+  for (const UserPart& part : kUserParts) reads.push_back({"iam", part.operation});
+  return reads;
+}();
 
 Json read_part(const std::function<Json()>& read) {
   try {
@@ -51,26 +97,38 @@ Json read_part(const std::function<Json()>& read) {
   }
 }
 
-Json describe_user(AwsReader& aws, std::string_view user) {
-  const Json by_name{{"UserName", user}};
-  Json out{{"UserName", user}};
-  out["User"] = aws.call("iam", "GetUser", by_name).value("User", Json::object());
-  out["Groups"] = read_part([&] { return aws.paginate_all("iam", "ListGroupsForUser", by_name).value("Groups", Json::array()); });
-  out["InlinePolicies"] = read_part([&] { return aws.paginate_all("iam", "ListUserPolicies", by_name).value("PolicyNames", Json::array()); });
-  out["AttachedPolicies"] = read_part([&] { return aws.paginate_all("iam", "ListAttachedUserPolicies", by_name).value("AttachedPolicies", Json::array()); });
-  Json keys = aws.paginate_all("iam", "ListAccessKeys", by_name).value("AccessKeyMetadata", Json::array());
-  for (Json& key : keys) {
+std::vector<Json> describe_users(AwsReader& aws, const std::vector<std::string>& users) {
+  if (users.empty()) return {};
+  // Task 0 reads the account's authorization details; task 1 + u * parts + p reads part p of user u.
+  std::vector<Json> parts(1 + users.size() * kUserPartCount);
+  for_each_parallel(parts.size(), [&](size_t task) {
+    if (task == 0) {
+      parts[0] = read_part([&] { return authorization_details(aws); });
+      return;
+    }
+    const size_t u = (task - 1) / kUserPartCount, p = (task - 1) % kUserPartCount;
+    parts[task] = read_user_part(aws, kUserParts[p], users[u]);
+  });
+  std::vector<Json> described(users.size());
+  std::vector<Json*> keys;  // found before the threads start: they only write into their own key
+  for (size_t u = 0; u < users.size(); ++u) {
+    Json& user = described[u];
+    user["UserName"] = users[u];
+    for (size_t p = 0; p < kUserPartCount; ++p) user[kUserParts[p].member] = std::move(parts[1 + u * kUserPartCount + p]);
+    for (const char* member : {"Groups", "InlinePolicies", "AttachedPolicies", "PermissionsBoundary"}) {
+      user[member] = is_read_error(parts[0]) ? parts[0] : parts[0].value(users[u], Json::object()).value(member, Json());
+    }
+    if (user["AccessKeys"].is_array()) {
+      for (Json& key : user["AccessKeys"]) keys.push_back(&key);
+    }
+  }
+  for_each_parallel(keys.size(), [&](size_t i) {
+    Json& key = *keys[i];
     key["LastUsed"] = read_part([&] {
       return aws.call("iam", "GetAccessKeyLastUsed", {{"AccessKeyId", key["AccessKeyId"]}}).value("AccessKeyLastUsed", Json::object());
     });
-  }
-  out["AccessKeys"] = keys;
-  out["LoginProfile"] = read_part([&] { return aws.call("iam", "GetLoginProfile", by_name).value("LoginProfile", Json::object()); });
-  out["MFADevices"] = read_part([&] { return aws.paginate_all("iam", "ListMFADevices", by_name).value("MFADevices", Json::array()); });
-  out["SSHPublicKeys"] = read_part([&] { return aws.paginate_all("iam", "ListSSHPublicKeys", by_name).value("SSHPublicKeys", Json::array()); });
-  out["SigningCertificates"] = read_part([&] { return aws.paginate_all("iam", "ListSigningCertificates", by_name).value("Certificates", Json::array()); });
-  out["ServiceSpecificCredentials"] = read_part([&] { return aws.call("iam", "ListServiceSpecificCredentials", by_name).value("ServiceSpecificCredentials", Json::array()); });
-  return out;
+  });
+  return described;
 }
 
 std::vector<std::string> list_user_names(AwsReader& aws) {

@@ -88,9 +88,11 @@ inline bool is_read_error(const Json& part) { return part.is_object() && part.co
 std::vector<std::string> enabled_regions(AwsReader& aws);
 inline const std::vector<engine::AwsOperation> kRegionReads = {{"ec2", "DescribeRegions"}};
 
-// A user's identity and every credential it holds: groups, policies, keys with last use, login
-// profile, MFA devices, SSH keys, signing certificates, service-specific credentials.
-Json describe_user(AwsReader& aws, std::string_view user);
+// Each user's identity and every credential it holds: groups, inline policies (with their
+// documents), attached policies, keys with last use, login profile, MFA devices, SSH keys,
+// signing certificates, service-specific credentials. Groups and policies of all the users come
+// from one GetAccountAuthorizationDetails; the other reads of every user go out side by side.
+std::vector<Json> describe_users(AwsReader& aws, const std::vector<std::string>& users);
 extern const std::vector<engine::AwsOperation> kDescribeUserReads;
 
 // Every user name of the account.

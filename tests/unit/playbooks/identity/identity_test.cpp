@@ -1,8 +1,10 @@
 // The identity playbooks' parts that need no AWS: validation, the guard, names, the baseline
 // comparison, and the CloudTrail check over real logs and over recorded LookupEvents answers.
+#include <algorithm>
 #include <cstdlib>
 #include <memory>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "firebreak/aws/client.h"
@@ -12,6 +14,7 @@
 #include "firebreak/playbooks/identity/account_info.h"
 #include "firebreak/playbooks/identity/identity_center.h"
 #include "firebreak/playbooks/identity/principals.h"
+#include "firebreak/playbooks/identity/reader.h"
 #include "firebreak/playbooks/identity/trail_review.h"
 
 namespace firebreak::playbooks {
@@ -111,32 +114,54 @@ TEST(CloudTrailCheck, SummarisesRealLogsForThePrincipal) {
   EXPECT_TRUE(rest.resources.empty());
 }
 
-// LookupEvents answers as CloudTrail sends them (recorded), served to a real session.
+// Answers as AWS sends them (recorded), served to a real session: each request gets the first
+// answer whose needles all occur in it (method, host, path, query, signing scope and body).
+struct Recorded {
+  std::vector<std::string> needles;
+  int status;
+  std::string body;
+  std::string content_type = "text/xml";
+};
+
 class RecordedTransport : public aws::HttpTransport {
  public:
-  explicit RecordedTransport(int status, std::string body) : status_(status), body_(std::move(body)) {}
+  explicit RecordedTransport(std::vector<Recorded> answers) : answers_(std::move(answers)) {}
   aws::HttpResponse send(const aws::HttpRequest& request) override {
-    aws::HttpResponse response;
-    response.status = status_;
-    response.body = body_;
-    response.headers.emplace_back("Content-Type", "application/x-amz-json-1.1");
-    return response;
+    const std::string seen = request.method + " " + request.host + request.path + "?" + request.query_string() + " " +
+                             request.header("Authorization") + " " + request.body;
+    for (const auto& answer : answers_) {
+      if (std::all_of(answer.needles.begin(), answer.needles.end(),
+                      [&](const std::string& needle) { return seen.find(needle) != std::string::npos; })) {
+        aws::HttpResponse response;
+        response.status = answer.status;
+        response.body = answer.body;
+        response.headers.emplace_back("Content-Type", answer.content_type);
+        return response;
+      }
+    }
+    ADD_FAILURE() << "no recorded answer for " << seen;
+    aws::HttpResponse none;
+    none.status = 599;
+    return none;
   }
 
  private:
-  int status_;
-  std::string body_;
+  std::vector<Recorded> answers_;
 };
 
-std::unique_ptr<aws::Session> recorded_session(int status, std::string body) {
+std::unique_ptr<aws::Session> recorded_session(std::vector<Recorded> answers) {
   setenv("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE", 1);
   setenv("AWS_SECRET_ACCESS_KEY", "example", 1);
   setenv("AWS_MAX_ATTEMPTS", "1", 1);
   aws::SessionOptions options;
   options.region = "us-east-1";
   options.endpoint_url = "http://127.0.0.1:9";
-  options.transport = std::make_shared<RecordedTransport>(status, std::move(body));
+  options.transport = std::make_shared<RecordedTransport>(std::move(answers));
   return std::make_unique<aws::Session>(options);
+}
+
+std::unique_ptr<aws::Session> recorded_session(int status, std::string body) {
+  return recorded_session({{{}, status, std::move(body), "application/x-amz-json-1.1"}});
 }
 
 int64_t an_hour_ago() {
@@ -173,6 +198,89 @@ TEST(CloudTrailCheck, AnUnimplementedLookupEventsIsAnErrorNotAnEmptyAnswer) {
   sources.push_back(cloudtrail::make_lookup_events_source(*session, "us-east-1", {}));
   scope.since = an_hour_ago();
   EXPECT_THROW(hunt_trail(sources, scope), Error);
+}
+
+std::string ec2_error(std::string_view code) {
+  return fmt::format("<Response><Errors><Error><Code>{}</Code><Message>recorded</Message></Error></Errors>"
+                     "<RequestID>r</RequestID></Response>", code);
+}
+
+constexpr const char* kEc2 = "xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"";
+constexpr const char* kIam = "xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"";
+
+TEST(ResourceReview, LooksUpEachTypeWhereItCanBeAndNamesWhatItCannot) {
+  auto session = recorded_session({
+      {{"Action=DescribeInstances", "/us-east-1/"}, 200,
+       fmt::format("<DescribeInstancesResponse {}><requestId>r</requestId><reservationSet><item><reservationId>r-1"
+                   "</reservationId><instancesSet><item><instanceId>i-0abc</instanceId><instanceState><code>16</code>"
+                   "<name>running</name></instanceState></item></instancesSet></item></reservationSet>"
+                   "</DescribeInstancesResponse>", kEc2)},
+      {{"Action=DescribeInstances"}, 400, ec2_error("InvalidInstanceID.NotFound")},
+      {{"Action=DescribeSecurityGroups"}, 400, ec2_error("InvalidGroup.NotFound")},
+      {{"Action=DescribeKeyPairs", "/us-east-1/"}, 403, ec2_error("UnauthorizedOperation")},
+      {{"Action=DescribeKeyPairs"}, 400, ec2_error("InvalidKeyPair.NotFound")},
+      {{"Action=DescribeImages", "/us-east-1/"}, 200,
+       fmt::format("<DescribeImagesResponse {}><requestId>r</requestId><imagesSet/></DescribeImagesResponse>", kEc2)},
+      {{"GET", "/functions/", "backdoor", "/eu-west-1/"}, 200,
+       R"({"FunctionName":"backdoor","FunctionArn":"arn:aws:lambda:eu-west-1:111122223333:function:backdoor","State":"Active"})",
+       "application/json"},
+      {{"Action=GetUser", "UserName=eve"}, 200,
+       fmt::format("<GetUserResponse {}><GetUserResult><User><Path>/</Path><UserName>eve</UserName><UserId>AIDAEXAMPLE"
+                   "</UserId><Arn>arn:aws:iam::111122223333:user/eve</Arn><CreateDate>2024-07-31T12:00:00Z</CreateDate>"
+                   "</User></GetUserResult></GetUserResponse>", kIam)},
+      {{"Action=GetAccessKeyLastUsed", "AccessKeyId=AKIAIOSFODNN7EXAMPLE"}, 200,
+       fmt::format("<GetAccessKeyLastUsedResponse {}><GetAccessKeyLastUsedResult><UserName>eve</UserName>"
+                   "<AccessKeyLastUsed><Region>N/A</Region><ServiceName>N/A</ServiceName></AccessKeyLastUsed>"
+                   "</GetAccessKeyLastUsedResult></GetAccessKeyLastUsedResponse>", kIam)},
+      {{"Action=ListAccessKeys", "UserName=eve"}, 200,
+       fmt::format("<ListAccessKeysResponse {}><ListAccessKeysResult><AccessKeyMetadata><member><UserName>eve</UserName>"
+                   "<AccessKeyId>AKIAIOSFODNN7EXAMPLE</AccessKeyId><Status>Inactive</Status></member></AccessKeyMetadata>"
+                   "<IsTruncated>false</IsTruncated></ListAccessKeysResult></ListAccessKeysResponse>", kIam)},
+      {{"GET", "loot", "location"}, 404,
+       "<Error><Code>NoSuchBucket</Code><Message>The specified bucket does not exist</Message></Error>"},
+  });
+  const std::string alice = "arn:aws:iam::111122223333:user/alice";
+  auto seen = [&](std::string_view service, std::string_view kind, std::string_view id) {
+    return Json{{"resource", id}, {"kind", kind}, {"service", service}, {"principals", {{alice, 1}}}};
+  };
+  Json resources = Json::array({
+      seen("ec2", "instanceId", "i-0abc"),
+      seen("ec2", "groupId", "sg-0gone"),
+      seen("ec2", "keyPairId", "key-0abc"),
+      seen("ec2", "ARN", "arn:aws:ec2:us-east-1::image/ami-0123"),
+      seen("lambda", "functionArn", "arn:aws:lambda:eu-west-1:111122223333:function:backdoor"),
+      seen("iam", "userName", "eve"),
+      seen("iam", "accessKeyId", "AKIAIOSFODNN7EXAMPLE"),
+      seen("s3", "ARN", "arn:aws:s3:::loot"),
+      seen("ssm", "commandId", "f6887251-cdde"),
+      seen("ec2", "name", "running"),
+  });
+  Json summary = Json::array({Json{{"principal", alice}, {"regions", {{"us-east-1", 3}, {"eu-west-1", 1}}}}});
+  SessionReader aws(*session);
+  Json reviewed = look_up_resources(aws, resources, summary);
+  ASSERT_EQ(reviewed.size(), resources.size());
+  auto state = [&](size_t i) { return reviewed[i]["state"]; };
+
+  EXPECT_EQ(state(0)["status"], "exists");  // in us-east-1; eu-west-1 said not found
+  EXPECT_EQ(state(0)["region"], "us-east-1");
+  EXPECT_EQ(state(0)["type"], "EC2 instance");
+  EXPECT_EQ(state(0)["detail"]["Reservations"][0]["Instances"][0]["State"]["Name"], "running");
+  EXPECT_EQ(state(1)["status"], "gone");  // not found in either region alice used
+  EXPECT_EQ(state(1)["region"], Json::array({"us-east-1", "eu-west-1"}));
+  EXPECT_EQ(state(2)["status"], "unreadable");  // refused in one region: not called gone
+  EXPECT_EQ(state(2)["detail"]["code"], "UnauthorizedOperation");
+  EXPECT_EQ(state(3)["status"], "gone");  // an empty answer, in the ARN's region only
+  EXPECT_EQ(state(3)["type"], "AMI");
+  EXPECT_EQ(state(4)["status"], "exists");
+  EXPECT_EQ(state(4)["region"], "eu-west-1");
+  EXPECT_EQ(state(4)["detail"]["State"], "Active");
+  EXPECT_EQ(state(5)["detail"]["User"]["UserId"], "AIDAEXAMPLE");
+  EXPECT_EQ(state(6)["detail"]["UserName"], "eve");
+  EXPECT_EQ(state(6)["detail"]["Status"], "Inactive");
+  EXPECT_EQ(state(7)["status"], "gone");
+  EXPECT_EQ(state(7)["detail"]["code"], "NoSuchBucket");
+  EXPECT_EQ(state(8), (Json{{"status", "not looked up"}, {"type", "ssm commandId"}}));
+  EXPECT_EQ(state(9), (Json{{"status", "not looked up"}, {"type", "ec2 name"}}));
 }
 
 }  // namespace
