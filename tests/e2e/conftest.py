@@ -1,5 +1,6 @@
 """End-to-end test bed: a moto server on 127.0.0.1, firebreak run as a subprocess against it,
 and boto3 clients to check independently what firebreak did."""
+import contextlib
 import json
 import os
 import socket
@@ -129,3 +130,29 @@ class Firebreak:
 @pytest.fixture
 def firebreak(aws_env):
     return Firebreak(aws_env)
+
+
+@pytest.fixture
+def denied_responder(moto, boto):
+    """A responder allowed everything but one action, with moto checking IAM while it acts:
+        with denied_responder("s3:GetBucketPolicy") as env:
+            firebreak.run(..., env=env)"""
+    def enforce(free_requests):  # moto checks IAM once this many requests have gone unchecked
+        urllib.request.urlopen(urllib.request.Request(moto.url + "/moto-api/reset-auth", data=free_requests,
+                                                      method="POST", headers={"Content-Type": "text/plain"}))
+
+    @contextlib.contextmanager
+    def responder(action):
+        iam = boto("iam")
+        iam.create_user(UserName="responder")
+        iam.put_user_policy(UserName="responder", PolicyName="all-but-one", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "*", "Resource": "*"},
+                {"Effect": "Deny", "Action": action, "Resource": "*"}]}))
+        key = iam.create_access_key(UserName="responder")["AccessKey"]
+        enforce(b"0")
+        try:
+            yield {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
+        finally:
+            enforce(b"inf")
+    return responder
