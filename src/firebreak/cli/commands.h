@@ -9,6 +9,7 @@
 
 #include "firebreak/aws/client.h"
 #include "firebreak/base/json.h"
+#include "firebreak/findings/incident.h"
 
 namespace firebreak::cli {
 
@@ -26,6 +27,9 @@ struct GlobalOptions {
   std::string endpoint_url;
   std::string output = "table";  // table | json
   bool verbose = false;
+  // Set by `respond` for the playbook command it runs: the finding the run answers. The
+  // playbook may read what the finding says; the case keeps it as evidence.
+  const findings::Incident* finding = nullptr;
 };
 
 // The AWS session every command uses, from the global options.
@@ -47,6 +51,7 @@ void add_aws_command(CLI::App& app, const GlobalOptions& global, CommandResult& 
 void add_hunt_command(CLI::App& app, const GlobalOptions& global, CommandResult& result);
 void add_case_command(CLI::App& app, const GlobalOptions& global, CommandResult& result);
 void add_findings_command(CLI::App& app, const GlobalOptions& global, CommandResult& result);
+void add_respond_command(CLI::App& app, const GlobalOptions& global, CommandResult& result);
 // Playbooks, one file each under cli/.
 void add_ec2_command(CLI::App& app, const GlobalOptions& global, CommandResult& result);
 void add_s3_command(CLI::App& app, const GlobalOptions& global, CommandResult& result);

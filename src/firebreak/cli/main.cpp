@@ -29,11 +29,13 @@ int run(int argc, char** argv) {
   add_hunt_command(app, global, result);
   add_case_command(app, global, result);
   add_ec2_command(app, global, result);
+  add_s3_command(app, global, result);
   add_credentials_command(app, global, result);
   add_role_command(app, global, result);
   add_account_command(app, global, result);
   add_baseline_command(app, global, result);
   add_findings_command(app, global, result);
+  add_respond_command(app, global, result);
 
   try {
     app.parse(argc, argv);

@@ -36,9 +36,16 @@ int run_playbook(const GlobalOptions& global, aws::Session& session, const engin
   engine::RunOptions run_options;
   run_options.apply = options.apply;
   run_options.decisions = options.decisions;
-  const engine::RunResult result = runner.run(playbook, incident, options.case_id, run_options);
+  engine::Incident answered = incident;
+  if (global.finding != nullptr) {
+    answered.finding_id = global.finding->finding_id;
+    answered.finding = global.finding->raw;
+  }
+  const engine::RunResult result = runner.run(playbook, answered, options.case_id, run_options);
   if (global.output == "json") {
-    print_json(result.to_json());
+    Json out = result.to_json();
+    if (global.finding != nullptr) out["finding"] = findings::to_json(*global.finding, false);
+    print_json(out);
   } else {
     fmt::print("{}", engine::render_run(result));
   }
