@@ -47,7 +47,7 @@ class RemoveUnauthorizedCredentialsStep final : public engine::Step {
     spec_.depends_on = std::move(depends_on);
     spec_.reads = kDescribeUserReads;
     spec_.reads.push_back({"iam", "ListUsers"});
-    spec_.changes = {{"iam", "DeleteLoginProfile"}, {"iam", "DeleteAccessKey"}, {"iam", "DeleteSSHPublicKey"},
+    spec_.changes = {{"iam", "DeleteLoginProfile"}, {"iam", "UpdateAccessKey"}, {"iam", "DeleteAccessKey"}, {"iam", "DeleteSSHPublicKey"},
                      {"iam", "DeleteSigningCertificate"}, {"iam", "DeleteServiceSpecificCredential"},
                      {"iam", "DeactivateMFADevice"}};
   }
@@ -83,8 +83,16 @@ class RemoveUnauthorizedCredentialsStep final : public engine::Step {
       ctx.save_evidence(fmt::format("user-{}.json", user["UserName"].get<std::string>()), user.dump(2));
       std::move(removing.begin(), removing.end(), std::back_inserter(calls));
     }
-    // IAM needs no order among one user's credentials, so every removal goes out at once.
-    for_each_parallel(calls.size(), [&](size_t i) { ctx.call("iam", calls[i].first, calls[i].second); });
+    // IAM needs no order among one user's credentials, so every removal goes out at once. A key
+    // is made inactive before it is deleted: should the delete fail, the key is still dead.
+    for_each_parallel(calls.size(), [&](size_t i) {
+      const auto& [operation, input] = calls[i];
+      if (operation == "DeleteAccessKey") {
+        ctx.call("iam", "UpdateAccessKey", {{"UserName", input["UserName"]}, {"AccessKeyId", input["AccessKeyId"]},
+                                            {"Status", "Inactive"}});
+      }
+      ctx.call("iam", operation, input);
+    });
     Json removed = Json::array();
     for (auto& [operation, input] : calls) removed.push_back({{"operation", operation}, {"input", input}});
     return {{"removed", removed}};
