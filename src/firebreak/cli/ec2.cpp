@@ -52,11 +52,32 @@ void add_ec2_command(CLI::App& app, const GlobalOptions& global, CommandResult& 
                     "Deny the instance role's sessions issued before now (used from these instances)");
   command->add_flag("--whole-role", state->ec2.whole_role,
                     "With --revoke-role-sessions: deny every session of the role, from anywhere");
+  command->add_flag("--disassociate-profile", state->ec2.disassociate_profile,
+                    "Disassociate the instance profile (after the revocation, with --revoke-role-sessions)");
+  command->add_option("--conntrack-timeout", state->ec2.conntrack_timeout,
+                      "Shorten each ENI's TCP established timeout to SECONDS (60-432000) and wait it out "
+                      "between the two group swaps");
+  command->add_flag("--nacl", state->ec2.nacl,
+                    "Hard cut: a deny-all network ACL on the instances' subnets (cuts EVERY instance in them)");
+  command->add_option("--forensic-subnet", state->ec2.forensic_subnet,
+                      "Launch a forensic workstation in this (isolated) subnet, with --forensic-ami");
+  command->add_option("--forensic-ami", state->ec2.forensic_ami, "Image of the forensic workstation");
+  command->add_option("--forensic-instance", state->ec2.forensic_instance,
+                      "Attach the snapshot copies to this existing forensic workstation instead");
+  command->add_option("--forensic-instance-type", state->ec2.forensic_instance_type,
+                      "Instance type of a launched forensic workstation")
+      ->capture_default_str();
   command->callback([&global, &result, state] {
     // Every id is checked before anything reaches AWS.
     const engine::Playbook playbook = playbooks::make_ec2_playbook(state->ec2);
     if (state->ec2.whole_role && !state->playbook.decisions.contains(std::string(playbooks::kRevokeRoleSessions))) {
       throw InputError("--whole-role only applies with --revoke-role-sessions");
+    }
+    if (state->ec2.nacl) {
+      fmt::print(stderr,
+                 "warning: --nacl replaces the network ACL of the instances' subnets: every instance in those "
+                 "subnets loses its traffic, not only {}\n",
+                 fmt::join(state->ec2.instance_ids, ", "));
     }
     GlobalOptions options = global;
     if (!state->region.empty()) options.region = state->region;

@@ -94,3 +94,82 @@ def target_members(world):
     health = world["elbv2"].describe_target_health(TargetGroupArn=world["target_group"])
     return {t["Target"]["Id"] for t in health["TargetHealthDescriptions"]
             if t.get("TargetHealth", {}).get("State") != "draining"}
+
+
+def case_copies(ec2, case):
+    return ec2.describe_volumes(Filters=[{"Name": "tag:firebreak:case", "Values": [case]},
+                                         {"Name": "tag:firebreak:role", "Values": ["forensic-copy"]}])["Volumes"]
+
+
+def subnet_acl(ec2, subnet):
+    acls = ec2.describe_network_acls(Filters=[{"Name": "association.subnet-id", "Values": [subnet]}])["NetworkAcls"]
+    return acls[0]
+
+
+# What AWS answers a throttled request: EC2's own error form, and the query services' form.
+THROTTLED = {
+    "ec2": (503, "<Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>Request limit exceeded."
+                 "</Message></Error></Errors><RequestID>throttled</RequestID></Response>"),
+    "query": (400, "<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded"
+                   "</Message></Error><RequestId>throttled</RequestId></ErrorResponse>"),
+}
+
+
+class ThrottlingProxy:
+    """A loopback proxy in front of moto that answers the first `times` requests of each named
+    operation as AWS does when throttling ({"ModifyNetworkInterfaceAttribute": "ec2"}), then
+    passes everything through. `throttled` counts the refusals per operation."""
+
+    def __init__(self, target_url, operations, times=2):
+        import http.client
+        import http.server
+        import threading
+        import urllib.parse
+
+        target = urllib.parse.urlparse(target_url)
+        proxy = self
+        self.throttled = {name: 0 for name in operations}
+        lock = threading.Lock()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
+                action = urllib.parse.parse_qs(body.decode("latin-1")).get("Action", [""])[0]
+                with lock:
+                    refuse = action in operations and proxy.throttled[action] < times
+                    if refuse:
+                        proxy.throttled[action] += 1
+                if refuse:
+                    status, payload = THROTTLED[operations[action]]
+                    payload = payload.encode()
+                    self.send_response(status)
+                    self.send_header("Content-Type", "text/xml")
+                else:
+                    connection = http.client.HTTPConnection(target.hostname, target.port, timeout=120)
+                    headers = {k: v for k, v in self.headers.items() if k.lower() != "connection"}
+                    connection.request(self.command, self.path, body=body, headers=headers)
+                    response = connection.getresponse()
+                    payload = response.read()
+                    self.send_response(response.status)
+                    for key, value in response.getheaders():
+                        if key.lower() not in ("transfer-encoding", "connection", "content-length"):
+                            self.send_header(key, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_PUT = do_DELETE = do_POST
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()

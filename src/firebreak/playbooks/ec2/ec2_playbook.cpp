@@ -1,5 +1,6 @@
 #include "firebreak/playbooks/ec2/ec2_playbook.h"
 
+#include <algorithm>
 #include <regex>
 
 #include <fmt/format.h>
@@ -25,23 +26,57 @@ void validate_ipv4_cidr(std::string_view cidr) {
   }
 }
 
-engine::Playbook make_ec2_playbook(const Ec2Options& options) {
+namespace {
+
+void validate_options(const Ec2Options& options) {
   if (options.instance_ids.empty()) throw InputError("name at least one instance id");
   for (const auto& id : options.instance_ids) validate_instance_id(id);
   if (!options.forensic_cidr.empty()) validate_ipv4_cidr(options.forensic_cidr);
+  if (options.conntrack_timeout != 0 &&
+      (options.conntrack_timeout < kMinConntrackTimeout || options.conntrack_timeout > kMaxConntrackTimeout)) {
+    throw InputError(fmt::format("--conntrack-timeout {} is out of range: AWS accepts {} to {} seconds",
+                                 options.conntrack_timeout, kMinConntrackTimeout, kMaxConntrackTimeout));
+  }
+  if (!options.forensic_instance.empty()) {
+    validate_instance_id(options.forensic_instance);
+    if (!options.forensic_subnet.empty() || !options.forensic_ami.empty()) {
+      throw InputError("--forensic-instance reuses a workstation: it does not take --forensic-subnet or --forensic-ami");
+    }
+    if (std::find(options.instance_ids.begin(), options.instance_ids.end(), options.forensic_instance) !=
+        options.instance_ids.end()) {
+      throw InputError(fmt::format("{} is being contained: it cannot be the forensic workstation", options.forensic_instance));
+    }
+  } else if (!options.forensic_subnet.empty() || !options.forensic_ami.empty()) {
+    if (options.forensic_subnet.empty() || options.forensic_ami.empty()) {
+      throw InputError("a forensic workstation needs both --forensic-subnet and --forensic-ami (or --forensic-instance)");
+    }
+    validate_resource_id("subnet", options.forensic_subnet);
+    validate_resource_id("ami", options.forensic_ami);
+  }
+}
+
+}  // namespace
+
+engine::Playbook make_ec2_playbook(const Ec2Options& options) {
+  validate_options(options);
 
   // The order responders expect, which is also the order ready steps start in: preserve first,
   // then take the instance out of service and cut its traffic while its disks are copied.
   // The acquisition issue's memory capture goes right after "protect", before "isolate".
+  // Steps the responder did not ask for (hard cut, workstation, disassociation) are left out.
   std::vector<std::unique_ptr<engine::Step>> steps;
   steps.push_back(ec2::make_capture_metadata_step(options));
   steps.push_back(ec2::make_protect_step(options));
   steps.push_back(ec2::make_snapshot_step(options));
+  steps.push_back(ec2::make_isolation_groups_step(options));
   steps.push_back(ec2::make_isolate_step(options));
+  if (options.nacl) steps.push_back(ec2::make_isolate_subnets_step(options));
   steps.push_back(ec2::make_detach_asg_step(options));
   steps.push_back(ec2::make_deregister_step(options));
+  if (options.offline_investigation()) steps.push_back(ec2::make_forensic_workstation_step(options));
   steps.push_back(ec2::make_tag_step(options));
   steps.push_back(ec2::make_revoke_role_step(options));
+  if (options.disassociate_profile) steps.push_back(ec2::make_disassociate_profile_step(options));
   return engine::Playbook("ec2", std::move(steps));
 }
 

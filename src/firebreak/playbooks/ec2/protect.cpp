@@ -27,22 +27,21 @@ class ProtectStep : public Ec2Step {
   //       "delete_on_termination": {device: bool}}}
   Json observe(engine::StepContext& ctx) const override {
     const auto& ids = options_.instance_ids;
-    const std::vector<Json> instances = describe_instances(ctx, ids);
-    Json out = Json::object();
-    for (size_t i = 0; i < ids.size(); ++i) {
-      Json devices = Json::object();
-      for (const auto& mapping : instances[i].value("BlockDeviceMappings", Json::array())) {
-        if (mapping.contains("Ebs")) devices[mapping["DeviceName"].get<std::string>()] = truthy(mapping["Ebs"]["DeleteOnTermination"]);
-      }
-      out[ids[i]] = {{"delete_on_termination", devices}};
-    }
     static constexpr std::array<std::pair<const char*, const char*>, 3> kRead = {
         {{"termination", "disableApiTermination"}, {"stop", "disableApiStop"},
          {"shutdown", "instanceInitiatedShutdownBehavior"}}};
+    Json out = Json::object();
+    for (const auto& id : ids) out[id] = Json::object();
+    std::vector<Json> instances;
     std::mutex mutex;
-    parallel_for(ids.size() * kRead.size(), [&](size_t n) {
-      const auto& id = ids[n / kRead.size()];
-      const auto& [key, attribute] = kRead[n % kRead.size()];
+    // The record (for the volumes) and every attribute in one round trip.
+    parallel_for(1 + ids.size() * kRead.size(), [&](size_t n) {
+      if (n == 0) {
+        instances = describe_instances(ctx, ids);
+        return;
+      }
+      const auto& id = ids[(n - 1) / kRead.size()];
+      const auto& [key, attribute] = kRead[(n - 1) % kRead.size()];
       Json reply = ctx.call("ec2", "DescribeInstanceAttribute", {{"InstanceId", id}, {"Attribute", attribute}});
       std::string member(attribute);
       member[0] = static_cast<char>(std::toupper(member[0]));
@@ -50,6 +49,13 @@ class ProtectStep : public Ec2Step {
       std::lock_guard lock(mutex);
       out[id][key] = std::string(key) == "shutdown" ? value : Json(truthy(value));
     });
+    for (size_t i = 0; i < ids.size(); ++i) {
+      Json devices = Json::object();
+      for (const auto& mapping : instances[i].value("BlockDeviceMappings", Json::array())) {
+        if (mapping.contains("Ebs")) devices[mapping["DeviceName"].get<std::string>()] = truthy(mapping["Ebs"]["DeleteOnTermination"]);
+      }
+      out[ids[i]]["delete_on_termination"] = devices;
+    }
     return out;
   }
 

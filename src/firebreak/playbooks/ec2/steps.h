@@ -84,7 +84,11 @@ class Ec2Step : public engine::Step {
 std::unique_ptr<engine::Step> make_capture_metadata_step(const Ec2Options& options);
 std::unique_ptr<engine::Step> make_protect_step(const Ec2Options& options);
 std::unique_ptr<engine::Step> make_snapshot_step(const Ec2Options& options);
+std::unique_ptr<engine::Step> make_isolation_groups_step(const Ec2Options& options);
 std::unique_ptr<engine::Step> make_isolate_step(const Ec2Options& options);
+std::unique_ptr<engine::Step> make_isolate_subnets_step(const Ec2Options& options);
+std::unique_ptr<engine::Step> make_forensic_workstation_step(const Ec2Options& options);
+std::unique_ptr<engine::Step> make_disassociate_profile_step(const Ec2Options& options);
 std::unique_ptr<engine::Step> make_detach_asg_step(const Ec2Options& options);
 std::unique_ptr<engine::Step> make_deregister_step(const Ec2Options& options);
 std::unique_ptr<engine::Step> make_tag_step(const Ec2Options& options);
