@@ -13,6 +13,7 @@
 #include "firebreak/base/json.h"
 #include "firebreak/engine/step.h"
 #include "firebreak/engine/step_context.h"
+#include "firebreak/playbooks/common/playbook_step.h"
 #include "firebreak/playbooks/ec2/ec2_playbook.h"
 
 namespace firebreak::playbooks::ec2 {
@@ -64,22 +65,7 @@ Json case_tags(const engine::StepContext& ctx);
 engine::AwsCall aws_call(std::string service, std::string operation, Json input,
                          std::vector<std::string> ok_errors = {});
 
-// A step of this playbook: its spec and the instances it handles.
-class Ec2Step : public engine::Step {
- public:
-  const engine::StepSpec& spec() const override { return spec_; }
-
- protected:
-  Ec2Step(const Ec2Options& options, std::string name, std::string line, std::vector<std::string> depends_on)
-      : options_(options) {
-    spec_.name = std::move(name);
-    spec_.line = std::move(line);
-    spec_.depends_on = std::move(depends_on);
-  }
-
-  Ec2Options options_;
-  engine::StepSpec spec_;
-};
+using Ec2Step = PlaybookStep<Ec2Options>;
 
 std::unique_ptr<engine::Step> make_capture_metadata_step(const Ec2Options& options);
 std::unique_ptr<engine::Step> make_protect_step(const Ec2Options& options);

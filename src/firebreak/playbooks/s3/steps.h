@@ -9,6 +9,7 @@
 #include "firebreak/base/json.h"
 #include "firebreak/engine/step.h"
 #include "firebreak/engine/step_context.h"
+#include "firebreak/playbooks/common/playbook_step.h"
 #include "firebreak/playbooks/identity/trail_review.h"
 #include "firebreak/playbooks/s3/s3_playbook.h"
 
@@ -39,22 +40,7 @@ std::string iam_action_for(std::string_view event_name);
 // Whether the action is on objects (arn:aws:s3:::bucket/*) rather than on the bucket.
 bool is_object_action(std::string_view action);
 
-// A step of this playbook: its spec and the options.
-class S3Step : public engine::Step {
- public:
-  const engine::StepSpec& spec() const override { return spec_; }
-
- protected:
-  S3Step(const S3Options& options, std::string name, std::string line, std::vector<std::string> depends_on)
-      : options_(options) {
-    spec_.name = std::move(name);
-    spec_.line = std::move(line);
-    spec_.depends_on = std::move(depends_on);
-  }
-
-  S3Options options_;
-  engine::StepSpec spec_;
-};
+using S3Step = PlaybookStep<S3Options>;
 
 // What the CloudTrail check found, shared with the authorization step of the same run.
 using SharedTrailFindings = std::shared_ptr<TrailFindings>;
