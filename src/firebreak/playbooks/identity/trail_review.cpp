@@ -1,6 +1,8 @@
 #include "firebreak/playbooks/identity/trail_review.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -139,7 +141,7 @@ class CheckCloudTrailStep final : public engine::Step {
       try {
         ctx.call("cloudtrail", "LookupEvents", {{"MaxResults", 1}}, regions[i]);
       } catch (const aws::AwsError& e) {
-        failures[i] = fmt::format("{} (HTTP {}): {}", e.code(), e.http_status(), e.message());
+        failures[i] = e.what();  // one line, however long the service's answer was
       }
     });
     Json readable = Json::array(), failed = Json::object();
@@ -167,8 +169,21 @@ class CheckCloudTrailStep final : public engine::Step {
                                                                : ct::make_file_source(scope_.trail_logs));
     } else {
       if (observed["regions"].empty()) {
-        throw Error(fmt::format("CloudTrail LookupEvents could not be read in any region: {}",
-                                observed["failed_regions"].dump()));
+        // Regions mostly fail alike (no permission, not implemented): say each answer once.
+        std::map<std::string, std::vector<std::string>> regions_by_answer;
+        for (const auto& [region, answer] : observed["failed_regions"].items()) {
+          regions_by_answer[answer.get<std::string>()].push_back(region);
+        }
+        std::vector<std::string> answers;
+        for (const auto& [answer, regions] : regions_by_answer) {
+          const size_t named = std::min<size_t>(regions.size(), 3);
+          answers.push_back(fmt::format("{}{}: {}", fmt::join(regions.begin(), regions.begin() + named, ", "),
+                                        regions.size() > named ? fmt::format(" and {} more", regions.size() - named) : "",
+                                        answer));
+        }
+        throw Error(fmt::format("CloudTrail LookupEvents could not be read in any region; give --trail-logs "
+                                "PATH|s3://... instead. {}",
+                                fmt::join(answers, "; ")));
       }
       for (const Json& region : observed["regions"]) {
         sources.push_back(ct::make_lookup_events_source(session_, region.get<std::string>(), trail_filter(scope_)));
