@@ -117,8 +117,12 @@ void run(HuntArgs& args, const GlobalOptions& global, CommandResult& result) {
   options.threads = args.threads;
   ct::HuntStats stats = ct::run_hunt(sources, filter, rules ? &*rules : nullptr, *sink, stdout, *diagnostics, options);
   diagnostics.reset();  // prints how many problems were not shown
-  std::string line = fmt::format("firebreak: {} records in {} objects ({:.1f} MB), {} matched", stats.records,
-                                 stats.objects, static_cast<double>(stats.bytes_read) / 1e6, stats.matched);
+  std::string line = fmt::format("firebreak: {} records parsed in {} objects ({:.1f} MB), {} matched",
+                                 stats.records, stats.objects, static_cast<double>(stats.bytes_read) / 1e6,
+                                 stats.matched);
+  // With an access key, records (and objects) that do not contain it are never parsed, so
+  // malformed ones among them are not counted either.
+  if (!filter.required_literals().empty()) line += " (only records containing the access key are parsed)";
   if (stats.objects_skipped_by_literal)
     line += fmt::format(", {} objects skipped unparsed (no access key match)", stats.objects_skipped_by_literal);
   if (stats.malformed) line += fmt::format(", {} malformed records skipped", stats.malformed);

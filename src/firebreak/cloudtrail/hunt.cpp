@@ -242,6 +242,7 @@ HuntStats run_hunt(std::vector<std::unique_ptr<Source>>& sources, const Filter& 
     sink_workers.push_back(sink.make_worker());
     ReaderOptions reader;
     reader.nested_members = sink.needs_nested_members() || filter.needs_nested_members();
+    reader.required_literals = filter.required_literals();
     workers.push_back(std::make_unique<Worker>(filter, rules, *sink_workers.back(), reader));
   }
   std::atomic<size_t> next{0};

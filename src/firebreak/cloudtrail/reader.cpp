@@ -197,8 +197,9 @@ class RecordReader::Pass {
  public:
   Pass(od::parser& parser, const ReaderOptions& options, std::string_view name, std::string_view text,
        EventHandler& handler, Diagnostics& diagnostics)
-      : parser_(parser), max_whole_(options.max_whole_document), nested_(options.nested_members), name_(name),
-        text_(text), handler_(handler), diagnostics_(diagnostics) {}
+      : parser_(parser), max_whole_(options.max_whole_document), nested_(options.nested_members),
+        literals_(options.required_literals), name_(name), text_(text), handler_(handler),
+        diagnostics_(diagnostics) {}
 
   ReadCounts run() {
     size_t first = skip_space(text_, 0);
@@ -241,6 +242,10 @@ class RecordReader::Pass {
     doc_begin_ = begin;
     doc_text_ = doc;
     resume_ = 0;
+    if (!literals_.empty()) {
+      if (size_t content = container_content(doc); content != std::string_view::npos && read_around_literals(doc, content))
+        return;
+    }
     if (doc.size() > max_whole_) {
       if (size_t content = container_content(doc); content != std::string_view::npos) {
         read_one_by_one(doc, content);
@@ -457,6 +462,14 @@ class RecordReader::Pass {
     return at < doc.size() && doc[at] == '[' ? at + 1 : std::string_view::npos;
   }
 
+  // Where the records of a container end: at its closing bracket when the document has one
+  // (a truncated document has none).
+  static size_t container_end(std::string_view doc) {
+    std::string_view rest = trim_end(doc);
+    if (rest.starts_with('{') && rest.ends_with('}')) rest = trim_end(rest.substr(0, rest.size() - 1));
+    return rest.ends_with(']') ? rest.size() - 1 : doc.size();
+  }
+
   // Reads records one at a time from `from` on. A record starts at a '{' followed by the key
   // the container's first record starts with (writers put keys in a fixed order), which finds
   // the next record even after one whose brackets do not balance.
@@ -465,6 +478,7 @@ class RecordReader::Pass {
     size_t content = container_content(doc);
     std::string_view first_key = first_record_key(doc, content);
     bool top_array = doc[0] == '[';
+    size_t end = container_end(doc);
     size_t start = first_key.empty() ? std::string_view::npos : next_record_start(doc, from, first_key);
     if (start == std::string_view::npos && error != SUCCESS && resume_ == 0) {
       report(failed_at, fmt::format("malformed JSON ({})", simdjson::error_message(error)));
@@ -473,15 +487,114 @@ class RecordReader::Pass {
     }
     while (start != std::string_view::npos) {
       size_t next = next_record_start(doc, start + 1, first_key);
-      std::string_view candidate = doc.substr(start, (next == std::string_view::npos ? doc.size() : next) - start);
-      while (!candidate.empty() && (is_space(candidate.back()) || candidate.back() == ','))
-        candidate.remove_suffix(1);
-      read_candidate(candidate, top_array);
+      read_records_in(doc.substr(start, (next == std::string_view::npos ? end : next) - start), top_array);
       start = next;
     }
   }
 
-  void read_candidate(std::string_view candidate, bool top_array) {
+  // Parses only the records that contain one of the required literals. Around each hit, the
+  // span from the record start before it to the record start after it is split into records
+  // by their brackets. False when record starts cannot be told apart (no first key): the
+  // caller then reads the whole document.
+  bool read_around_literals(std::string_view doc, size_t content) {
+    std::string_view first_key = first_record_key(doc, content);
+    if (first_key.empty()) return false;
+    bool top_array = doc[0] == '[';
+    size_t end = container_end(doc);
+    size_t from = content;
+    while (true) {
+      size_t hit = find_literal(doc, from);
+      if (hit == std::string_view::npos) return true;
+      size_t start = previous_record_start(doc, from, hit, first_key);
+      size_t next = next_record_start(doc, hit, first_key);
+      read_records_with_literal(doc.substr(start, (next == std::string_view::npos ? end : next) - start), top_array);
+      if (next == std::string_view::npos) return true;
+      from = next;
+    }
+  }
+
+  // Where the first required literal at or after `from` starts.
+  size_t find_literal(std::string_view doc, size_t from) const {
+    size_t first = std::string_view::npos;
+    for (const std::string& literal : literals_) {
+      const void* at = memmem(doc.data() + from, doc.size() - from, literal.data(), literal.size());
+      if (at) first = std::min(first, static_cast<size_t>(static_cast<const char*>(at) - doc.data()));
+    }
+    return first;
+  }
+
+  // The last record start in [floor, before], or `floor` when there is none.
+  static size_t previous_record_start(std::string_view doc, size_t floor, size_t before, std::string_view key) {
+    // Backwards from brace to brace: a record holds few, where searching back for the key
+    // would compare at every byte.
+    size_t end = before + 1;
+    while (end > floor) {
+      const void* found = memrchr(doc.data() + floor, '{', end - floor);
+      if (!found) break;
+      size_t brace = static_cast<size_t>(static_cast<const char*>(found) - doc.data());
+      size_t quote = skip_space(doc, brace + 1);
+      if (doc.substr(quote).starts_with(key)) {
+        size_t colon = skip_space(doc, quote + key.size());
+        if (colon < doc.size() && doc[colon] == ':') return brace;
+      }
+      end = brace;
+    }
+    return floor;
+  }
+
+  // Reads the records of `span` that contain a required literal. Records whose keys start
+  // differently from the first record's share a span with it: splitting by brackets keeps
+  // those that cannot match from being parsed. What does not split cleanly (a broken
+  // record) is left to the parser to report.
+  void read_records_with_literal(std::string_view span, bool top_array) {
+    size_t at = skip_space(span, 0);
+    while (at < span.size()) {
+      size_t end = span[at] == '{' ? object_end(span, at) : std::string_view::npos;
+      if (end == std::string_view::npos) return read_records_in(span.substr(at), top_array);
+      std::string_view record = span.substr(at, end - at);
+      if (find_literal(record, 0) != std::string_view::npos) read_candidate(record, top_array);
+      at = skip_space(span, end);
+      if (at == span.size()) return;
+      if (span[at] != ',') return read_records_in(span.substr(at), top_array);
+      at = skip_space(span, at + 1);
+    }
+  }
+
+  // Just past the object that starts at `at`, or npos when it does not close within `text`.
+  static size_t object_end(std::string_view text, size_t at) {
+    size_t depth = 0;
+    for (size_t i = at; i < text.size(); ++i) {
+      switch (text[i]) {
+        case '"':
+          for (++i; i < text.size() && text[i] != '"'; ++i)
+            if (text[i] == '\\') ++i;
+          break;
+        case '{': case '[': ++depth; break;
+        case '}': case ']':
+          if (--depth == 0) return i + 1;
+          break;
+        default: break;
+      }
+    }
+    return std::string_view::npos;
+  }
+
+  // Reads the records in `span`: one, or several when some did not start with the first key.
+  void read_records_in(std::string_view span, bool top_array) {
+    while (true) {
+      while (!span.empty() && (is_space(span.back()) || span.back() == ',')) span.remove_suffix(1);
+      if (span.empty()) return;
+      span.remove_prefix(read_candidate(span, top_array));
+      span.remove_prefix(skip_space(span, 0));
+      if (span.empty() || span[0] != ',') return;
+      span.remove_prefix(1);
+      span.remove_prefix(skip_space(span, 0));
+    }
+  }
+
+  // Reads the record that starts `candidate`; returns how much of it was read (all of it when
+  // it was broken).
+  size_t read_candidate(std::string_view candidate, bool top_array) {
     od::document document;
     std::string_view saved = doc_text_;
     size_t base = static_cast<size_t>(candidate.data() - saved.data());
@@ -502,7 +615,12 @@ class RecordReader::Pass {
     if (error) {
       report(base, fmt::format("malformed record skipped ({})", simdjson::error_message(error)));
       ++counts_.malformed;
+      return candidate.size();
     }
+    // Anything after the record is where iteration stopped; at the end there is no location.
+    const char* after = nullptr;
+    if (document.current_location().get(after) || after < candidate.data()) return candidate.size();
+    return std::min(static_cast<size_t>(after - candidate.data()), candidate.size());
   }
 
   static std::string_view first_record_key(std::string_view doc, size_t content) {
@@ -539,6 +657,7 @@ class RecordReader::Pass {
   od::parser& parser_;
   size_t max_whole_;
   bool nested_;
+  const std::vector<std::string>& literals_;
   std::string_view name_;
   std::string_view text_;
   EventHandler& handler_;

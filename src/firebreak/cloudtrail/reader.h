@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <simdjson.h>
 
@@ -42,6 +43,10 @@ struct ReaderOptions {
   size_t max_whole_document = kMaxWholeDocument;
   // Fill Event::request_parameters, response_elements and resources.
   bool nested_members = true;
+  // Text every wanted record contains (any one of these), never escaped in JSON. When given,
+  // only the records of a Records array that contain one are parsed: finding text costs far
+  // less than parsing it, and the other records cannot be wanted.
+  std::vector<std::string> required_literals;
 };
 
 class RecordReader {

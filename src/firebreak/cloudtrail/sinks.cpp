@@ -234,7 +234,8 @@ class SummarySink final : public Sink {
   class Worker final : public SinkWorker {
    public:
     void matched(const Event& e, RuleMatches) override {
-      PrincipalStats& s = principals_[principal_of(e)];
+      Principal& p = principals_[principal_of(e)];
+      PrincipalStats& s = p.stats;
       if (s.type.empty() && !e.identity.type.empty()) s.type = e.identity.type;
       if (e.time != kNoTime) {
         s.first = std::min(s.first, e.time);
@@ -242,13 +243,31 @@ class SummarySink final : public Sink {
       }
       ++s.calls;
       s.errors += !e.error_code.empty();
-      s.events.add(e.event_name);
+      if (!e.event_name.empty()) {
+        uint32_t& id = event_ids_[e.event_name];
+        if (id == 0) {
+          event_names_.emplace_back(e.event_name);
+          id = static_cast<uint32_t>(event_names_.size());
+        }
+        if (p.calls_by_event.size() < id) p.calls_by_event.resize(event_names_.size());
+        ++p.calls_by_event[id - 1];
+      }
       s.regions.add(e.aws_region);
       s.ips.add(e.source_ip);
       s.agents.add(e.user_agent);
       s.keys.add(e.identity.access_key_id);
     }
-    StringTable<PrincipalStats> principals_;
+
+    // Every principal calls most event names: a table of names per principal would spread
+    // its lookups over far more memory than the cache holds. Names get an id once per worker
+    // (a small table, always in cache) and a principal counts its calls by id.
+    struct Principal {
+      PrincipalStats stats;
+      std::vector<uint64_t> calls_by_event;  // by event-name id - 1
+    };
+    StringTable<Principal> principals_;
+    StringTable<uint32_t> event_ids_;  // 0: not seen yet
+    std::vector<std::string> event_names_;
   };
 
  public:
@@ -257,9 +276,15 @@ class SummarySink final : public Sink {
 
   void finish(std::vector<std::unique_ptr<SinkWorker>>& workers, std::FILE* out) override {
     StringTable<PrincipalStats> all;
-    for (auto& w : workers)
-      static_cast<Worker&>(*w).principals_.for_each(
-          [&](std::string_view principal, const PrincipalStats& stats) { all[principal].merge(stats); });
+    for (auto& w : workers) {
+      const Worker& worker = static_cast<Worker&>(*w);
+      worker.principals_.for_each([&](std::string_view principal, const Worker::Principal& p) {
+        PrincipalStats& merged = all[principal];
+        merged.merge(p.stats);
+        for (size_t id = 0; id < p.calls_by_event.size(); ++id)
+          if (p.calls_by_event[id]) merged.events.add(worker.event_names_[id], p.calls_by_event[id]);
+      });
+    }
     std::vector<std::pair<std::string, const PrincipalStats*>> rows;
     all.for_each([&](std::string_view principal, const PrincipalStats& stats) { rows.emplace_back(principal, &stats); });
     std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {

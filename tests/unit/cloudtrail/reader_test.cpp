@@ -120,6 +120,45 @@ TEST(RecordReader, ReadsLargeDocumentsRecordByRecord) {
   EXPECT_EQ(split.raw, whole.raw);
 }
 
+// With a required literal only the records containing it are parsed; they are read the same,
+// including one whose keys start differently from the first record's, and the last one.
+TEST(RecordReader, ParsesOnlyRecordsAroundTheRequiredLiteral) {
+  std::string reordered = R"({"eventID":"e-3","eventVersion":"1.08","eventName":"Reordered","userIdentity":{"accessKeyId":"AKIAEXAMPLE2"}})";
+  std::string records;
+  for (int i = 0; i < 50; ++i) records += std::string(kRecord1) + ",\n" + kRecord2 + ",\n";
+  records += std::string(kRecord1) + ",\n" + reordered + "\n";
+  for (const std::string& text : {"{\"Records\": [\n" + records + "]}", "[\n" + records + "]"}) {
+    Collected all, narrowed;
+    read_text(text, all);
+    ReaderOptions key;
+    key.required_literals = {"AKIAEXAMPLE2"};
+    ReadCounts counts = read_text(text, narrowed, key);
+    EXPECT_EQ(counts.records, 51u);
+    std::vector<std::string> expected;
+    for (size_t i = 0; i < all.raw.size(); ++i)
+      if (all.access_keys[i] == "AKIAEXAMPLE2") expected.push_back(all.raw[i]);
+    EXPECT_EQ(narrowed.raw, expected);
+    EXPECT_EQ(narrowed.names.back(), "Reordered");
+    EXPECT_TRUE(narrowed.problems.empty());
+  }
+}
+
+// A broken record holding the literal is reported; the records around it are still read.
+TEST(RecordReader, ReportsABrokenRecordAroundTheRequiredLiteral) {
+  std::string broken = R"({"eventVersion":"1.08","eventName":"Broken","userIdentity":{"accessKeyId":"AKIAEXAMPLE2",)";
+  Collected out;
+  ReaderOptions key;
+  key.required_literals = {"AKIAEXAMPLE2"};
+  ReadCounts counts =
+      read_text("{\"Records\":[\n" + std::string(kRecord1) + ",\n" + broken + ",\n" + kRecord2 + "\n]}", out, key);
+  EXPECT_EQ(counts.records, 1u);
+  EXPECT_EQ(counts.malformed, 1u);
+  EXPECT_EQ(out.names, std::vector<std::string>{"GetObject"});
+  ASSERT_EQ(out.problems.size(), 1u);
+  EXPECT_EQ(out.problems[0].line, 3u);
+  EXPECT_EQ(out.problems[0].column, 1u);
+}
+
 struct Expected {
   uint64_t records, malformed, not_cloudtrail;
 };
