@@ -37,5 +37,10 @@ trail_logs="$root/../shared/data/stratus-red-team-detonation-logs"
 trail_args=(); [[ -d "$trail_logs" ]] && trail_args=(--trail-logs "$trail_logs")
 run credentials "$key" --case demo-key --apply "${trail_args[@]}"
 run aws iam ListAccessKeys --input '{"UserName": "ci-deployer"}' --query 'AccessKeyMetadata[].{key: AccessKeyId, status: Status}'
+finding="$root/build/demo-finding.json"
+jq .s3_finding <<<"$seed" >"$finding"
+run respond "$finding"
+run respond "$finding" --case demo-s3 --apply -- "${trail_args[@]}"
+run aws s3 GetPublicAccessBlock --input '{"Bucket": "acme-customer-exports"}'
 run case list
 run case verify demo-ec2

@@ -55,8 +55,47 @@ def main():
     for month in ("2026-09", "2026-10", "2026-11"):
         s3.put_object(Bucket="acme-customer-exports", Key=f"exports/{month}/customers.csv",
                       Body=b"id,email\n1,someone@example.com\n")
+    # The attacker, with the leaked key, opened the bucket to anyone; GuardDuty saw it.
+    s3.put_bucket_acl(Bucket="acme-customer-exports", ACL="public-read")
+    s3.put_bucket_policy(Bucket="acme-customer-exports", Policy=json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Sid": "PublicRead", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+            "Resource": "arn:aws:s3:::acme-customer-exports/*"}]}))
     # What the demo acts on, for scripts/demo.sh to read (ids only, no secrets).
-    print(json.dumps({"compromised_instance": instances[0]["InstanceId"], "leaked_key": leaked_key}))
+    print(json.dumps({"compromised_instance": instances[0]["InstanceId"], "leaked_key": leaked_key,
+                      "s3_finding": bucket_finding("acme-customer-exports", leaked_key)}))
+
+
+def bucket_finding(bucket, access_key):
+    """The EventBridge event GuardDuty sends when a bucket policy grants anonymous access."""
+    account, region, finding_id = "123456789012", "us-east-1", "c6c4c3b1d2e1f0a9b8c7d6e5f4a3b2c1"
+    seen = "2026-12-04T03:12:44Z"
+    return {
+        "version": "0", "id": "0d9d4a1c-2c1b-4c8e-9a8e-5d7f3e2a1b00", "detail-type": "GuardDuty Finding",
+        "source": "aws.guardduty", "account": account, "time": seen, "region": region, "resources": [],
+        "detail": {
+            "schemaVersion": "2.0", "accountId": account, "region": region, "partition": "aws",
+            "id": finding_id,
+            "arn": f"arn:aws:guardduty:{region}:{account}:detector/12abc34d567e8fa901bc2d34e56789f0/finding/{finding_id}",
+            "type": "Policy:S3/BucketAnonymousAccessGranted",
+            "resource": {
+                "resourceType": "S3Bucket",
+                "accessKeyDetails": {"accessKeyId": access_key, "principalId": "AIDAEXAMPLECIDEPLOYER",
+                                     "userType": "IAMUser", "userName": "ci-deployer"},
+                "s3BucketDetails": [{"arn": f"arn:aws:s3:::{bucket}", "name": bucket, "type": "Destination",
+                                     "createdAt": 1764633600.0, "owner": {"id": "75aa57f09aa0c8caeab4f8c24e99d10f"},
+                                     "tags": []}]},
+            "service": {
+                "serviceName": "guardduty", "detectorId": "12abc34d567e8fa901bc2d34e56789f0",
+                "action": {"actionType": "AWS_API_CALL", "awsApiCallAction": {
+                    "api": "PutBucketPolicy", "serviceName": "s3.amazonaws.com", "callerType": "Remote IP",
+                    "remoteIpDetails": {"ipAddressV4": "198.51.100.23",
+                                        "country": {"countryName": "Netherlands"}}}},
+                "resourceRole": "TARGET", "additionalInfo": {"sample": False}, "eventFirstSeen": seen,
+                "eventLastSeen": seen, "archived": False, "count": 1},
+            "severity": 8, "createdAt": seen, "updatedAt": seen,
+            "title": f"Amazon S3 bucket {bucket} grants anonymous access.",
+            "description": f"The bucket policy of {bucket} now allows anonymous access."}}
 
 
 if __name__ == "__main__":

@@ -135,7 +135,10 @@ int answer(const findings::RoutedFinding& routed, const RespondArgs& args, const
   CommandResult result;
   built_playbooks().at(*routed.route.playbook)(app, options, result);
   std::vector<std::string> line = command_line(routed, args);
-  if (!json) fmt::print("Running: firebreak --region {} {}\n\n", options.region, fmt::join(line, " "));
+  if (!json) {
+    fmt::print("Running: firebreak --region {} {}\n\n", options.region, fmt::join(line, " "));
+    std::fflush(stdout);  // before the playbook's live view on standard error
+  }
   std::reverse(line.begin(), line.end());  // CLI11 takes a vector of arguments last first
   try {
     app.parse(line);
