@@ -89,61 +89,30 @@ void append_event_json(std::string& out, const Event& event, RuleMatches rules) 
   }
 }
 
-class JsonLinesSink final : public Sink {
-  class Worker final : public SinkWorker {
-   public:
-    void matched(const Event& event, RuleMatches rules) override {
-      append_event_json(text_, event, rules);
-      text_ += '\n';
-    }
-    void end_object(std::string& out) override {
-      out += text_;
-      text_.clear();
-    }
-
-   private:
-    std::string text_;
-  };
-
- public:
-  std::unique_ptr<SinkWorker> make_worker() override { return std::make_unique<Worker>(); }
-};
-
 constexpr std::string_view kCsvHeader =
     "eventTime,eventSource,eventName,awsRegion,sourceIPAddress,userIdentityType,principal,"
     "accessKeyId,userAgent,errorCode,readOnly,eventID,sigmaRules\n";
 
-class CsvSink final : public Sink {
-  class Worker final : public SinkWorker {
-   public:
-    void matched(const Event& e, RuleMatches rules) override {
-      std::string_view read_only = e.read_only == ReadOnly::kTrue    ? "true"
-                                   : e.read_only == ReadOnly::kFalse ? "false"
-                                                                     : "";
-      const std::string_view fields[] = {e.event_time, e.event_source, e.event_name, e.aws_region,
-                                         e.source_ip, e.identity.type, principal_of(e),
-                                         e.identity.access_key_id, e.user_agent, e.error_code,
-                                         read_only, e.event_id};
-      for (std::string_view f : fields) {
-        append_csv_field(text_, f);
-        text_ += ',';
-      }
-      append_csv_field(text_, rules_text(rules));
-      text_ += '\n';
-    }
-    void end_object(std::string& out) override {
-      out += text_;
-      text_.clear();
-    }
+void append_csv_row(std::string& out, const Event& e, RuleMatches rules) {
+  std::string_view read_only = e.read_only == ReadOnly::kTrue    ? "true"
+                               : e.read_only == ReadOnly::kFalse ? "false"
+                                                                 : "";
+  const std::string_view fields[] = {e.event_time, e.event_source, e.event_name, e.aws_region,
+                                     e.source_ip, e.identity.type, principal_of(e),
+                                     e.identity.access_key_id, e.user_agent, e.error_code,
+                                     read_only, e.event_id};
+  for (std::string_view f : fields) {
+    append_csv_field(out, f);
+    out += ',';
+  }
+  append_csv_field(out, rules_text(rules));
+  out += '\n';
+}
 
-   private:
-    std::string text_;
-  };
-
- public:
-  std::unique_ptr<SinkWorker> make_worker() override { return std::make_unique<Worker>(); }
-  std::string header() const override { return std::string(kCsvHeader); }
-};
+void append_json_line(std::string& out, const Event& e, RuleMatches rules) {
+  append_event_json(out, e, rules);
+  out += '\n';
+}
 
 // Fixed column widths: the table streams, so it cannot measure the rows first.
 std::string fit(std::string_view text, size_t width) {
@@ -161,26 +130,41 @@ std::string table_row(const Event& e, RuleMatches rules) {
   return row + '\n';
 }
 
-class TableSink final : public Sink {
+void append_table_row(std::string& out, const Event& e, RuleMatches rules) { out += table_row(e, rules); }
+
+std::string table_header() {
+  return fmt::format("{} {} {} {} {} {}", fit("TIME", 20), fit("EVENT", 40), fit("PRINCIPAL", 48), fit("REGION", 14),
+                     fit("SOURCE IP", 39), "ERROR") +
+         "\n";
+}
+
+// The answers that are one row per matching event (jsonl, csv, table): each worker gathers an
+// object's rows, handed over whole so that rows keep the object's order.
+class RowSink final : public Sink {
+ public:
+  using AppendRow = void (*)(std::string& out, const Event& event, RuleMatches rules);
+  RowSink(AppendRow append, std::string header) : append_(append), header_(std::move(header)) {}
+
+  std::unique_ptr<SinkWorker> make_worker() override { return std::make_unique<Worker>(append_); }
+  std::string header() const override { return header_; }
+
+ private:
   class Worker final : public SinkWorker {
    public:
-    void matched(const Event& e, RuleMatches rules) override { text_ += table_row(e, rules); }
+    explicit Worker(AppendRow append) : append_(append) {}
+    void matched(const Event& event, RuleMatches rules) override { append_(text_, event, rules); }
     void end_object(std::string& out) override {
       out += text_;
       text_.clear();
     }
 
    private:
+    AppendRow append_;
     std::string text_;
   };
 
- public:
-  std::unique_ptr<SinkWorker> make_worker() override { return std::make_unique<Worker>(); }
-  std::string header() const override {
-    std::string head = fmt::format("{} {} {} {} {} {}", fit("TIME", 20), fit("EVENT", 40),
-                                   fit("PRINCIPAL", 48), fit("REGION", 14), fit("SOURCE IP", 39), "ERROR");
-    return head + "\n";
-  }
+  AppendRow append_;
+  std::string header_;
 };
 
 struct PrincipalStats {
@@ -344,7 +328,7 @@ class TimelineSink final : public Sink {
  public:
   explicit TimelineSink(bool json) : json_(json) {}
   std::unique_ptr<SinkWorker> make_worker() override { return std::make_unique<Worker>(json_); }
-  std::string header() const override { return json_ ? std::string() : TableSink().header(); }
+  std::string header() const override { return json_ ? std::string() : table_header(); }
 
   void finish(std::vector<std::unique_ptr<SinkWorker>>& workers, std::FILE* out) override {
     std::vector<std::pair<int64_t, std::string>> all;
@@ -515,9 +499,9 @@ class ResourcesSink final : public Sink {
 
 std::unique_ptr<Sink> make_sink(Answer answer, bool json) {
   switch (answer) {
-    case Answer::kTable: return std::make_unique<TableSink>();
-    case Answer::kJsonLines: return std::make_unique<JsonLinesSink>();
-    case Answer::kCsv: return std::make_unique<CsvSink>();
+    case Answer::kTable: return std::make_unique<RowSink>(append_table_row, table_header());
+    case Answer::kJsonLines: return std::make_unique<RowSink>(append_json_line, "");
+    case Answer::kCsv: return std::make_unique<RowSink>(append_csv_row, std::string(kCsvHeader));
     case Answer::kSummary: return std::make_unique<SummarySink>(json);
     case Answer::kTimeline: return std::make_unique<TimelineSink>(json);
     case Answer::kResources: return std::make_unique<ResourcesSink>(json);
