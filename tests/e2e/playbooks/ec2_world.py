@@ -2,6 +2,10 @@
 an instance with two volumes and an instance profile, in an Auto Scaling group, behind a
 Classic ELB and an ALB target group. Also reads the state boto3 sees, for the checks."""
 import json
+import threading
+import urllib.parse
+
+from intercepting_proxy import intercepting_proxy
 
 ROLE_TRUST = {"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
@@ -118,58 +122,25 @@ THROTTLED = {
 class ThrottlingProxy:
     """A loopback proxy in front of moto that answers the first `times` requests of each named
     operation as AWS does when throttling ({"ModifyNetworkInterfaceAttribute": "ec2"}), then
-    passes everything through. `throttled` counts the refusals per operation."""
+    passes everything through. `throttled` counts the refusals per operation. Use it with `with`:
+    its value is the proxy's URL."""
 
     def __init__(self, target_url, operations, times=2):
-        import http.client
-        import http.server
-        import threading
-        import urllib.parse
-
-        target = urllib.parse.urlparse(target_url)
-        proxy = self
         self.throttled = {name: 0 for name in operations}
         lock = threading.Lock()
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
+        def answer(method, path, headers, body):
+            action = urllib.parse.parse_qs(body.decode("latin-1")).get("Action", [""])[0]
+            with lock:
+                if action not in operations or self.throttled[action] >= times:
+                    return None
+                self.throttled[action] += 1
+            return THROTTLED[operations[action]]
 
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
-                action = urllib.parse.parse_qs(body.decode("latin-1")).get("Action", [""])[0]
-                with lock:
-                    refuse = action in operations and proxy.throttled[action] < times
-                    if refuse:
-                        proxy.throttled[action] += 1
-                if refuse:
-                    status, payload = THROTTLED[operations[action]]
-                    payload = payload.encode()
-                    self.send_response(status)
-                    self.send_header("Content-Type", "text/xml")
-                else:
-                    connection = http.client.HTTPConnection(target.hostname, target.port, timeout=120)
-                    headers = {k: v for k, v in self.headers.items() if k.lower() != "connection"}
-                    connection.request(self.command, self.path, body=body, headers=headers)
-                    response = connection.getresponse()
-                    payload = response.read()
-                    self.send_response(response.status)
-                    for key, value in response.getheaders():
-                        if key.lower() not in ("transfer-encoding", "connection", "content-length"):
-                            self.send_header(key, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+        self._proxy = intercepting_proxy(target_url, answer)
 
-            do_GET = do_PUT = do_DELETE = do_POST
+    def __enter__(self):
+        return self._proxy.__enter__()
 
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+    def __exit__(self, *exc):
+        return self._proxy.__exit__(*exc)

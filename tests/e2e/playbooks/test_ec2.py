@@ -263,11 +263,9 @@ def test_access_denied_on_one_step_fails_only_that_step_and_the_case_says_why(fi
 
 def test_throttling_is_retried_and_the_run_succeeds(firebreak, world, moto):
     proxy = ThrottlingProxy(moto.url, {"ModifyNetworkInterfaceAttribute": "ec2", "DetachInstances": "query"})
-    try:
+    with proxy as url:
         out = ok(firebreak.run("--output", "json", "ec2", world["instance"], "--case", "slow", "--apply",
-                               env={"AWS_ENDPOINT_URL": proxy.url, "AWS_MAX_ATTEMPTS": "4"}))
-    finally:
-        proxy.close()
+                               env={"AWS_ENDPOINT_URL": url, "AWS_MAX_ATTEMPTS": "4"}))
     assert proxy.throttled == {"ModifyNetworkInterfaceAttribute": 2, "DetachInstances": 2}
     assert set(states(out).values()) <= {"done", "skipped"}, out
     isolation = groups_named(world["ec2"], "firebreak-isolation")[0]["GroupId"]
