@@ -59,7 +59,12 @@ def make_proxy(target_port, delay, recorder):
         def log_message(self, *args):
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+    class Server(http.server.ThreadingHTTPServer):
+        # socketserver's default backlog of 5 drops the SYNs of a client opening more connections
+        # at once, and each dropped one costs a 1 s retransmit that is the proxy's, not the client's.
+        request_queue_size = 128
+
+    server = Server(("127.0.0.1", free_port()), Handler)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
