@@ -1,12 +1,16 @@
 """`firebreak ec2` against moto: plan, apply, rerun and undo of the compromised-instance
 playbook, with boto3 checking the state it leaves."""
+import collections
 import hashlib
 import json
+import threading
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import pytest
 
+from intercepting_proxy import intercepting_proxy
 from ec2_world import (ThrottlingProxy, asg_members, attribute, case_copies, case_snapshots, classic_members,
                        eni_groups, groups_named, image, instance_record, launch, make_world, network, subnet_acl,
                        target_members)
@@ -166,6 +170,29 @@ def test_many_instances_in_one_run_share_one_isolation_group(firebreak, fresh_mo
     # A second case in the same VPC reuses the groups.
     ok(run(firebreak, instances[0], "--case", "again", "--apply"))
     assert len(groups_named(ec2, "firebreak-isolation")) == 1
+
+
+def test_one_run_reads_each_attribute_of_each_instance_once(firebreak, fresh_moto, boto):
+    # The capture hands its attribute reads to protect instead of protect asking again.
+    ec2 = boto("ec2")
+    _, subnets, group = network(ec2)
+    instances = launch(ec2, subnets[0], group, volumes=1, count=2)
+    reads, lock = collections.Counter(), threading.Lock()
+
+    def count(method, path, headers, body):
+        form = urllib.parse.parse_qs(body.decode("latin-1"))
+        if form.get("Action") == ["DescribeInstanceAttribute"]:
+            with lock:
+                reads[form["InstanceId"][0], form["Attribute"][0]] += 1
+
+    with intercepting_proxy(fresh_moto.url, count) as url:
+        ok(firebreak.run("--output", "json", "ec2", *instances, "--case", "once", "--apply",
+                         env={"AWS_ENDPOINT_URL": url}))
+    assert {instance for instance, _ in reads} == set(instances)
+    assert set(reads.values()) == {1}, reads
+    for instance in instances:
+        assert attribute(ec2, instance, "disableApiTermination") is True
+        assert attribute(ec2, instance, "instanceInitiatedShutdownBehavior") == "stop"
 
 
 @pytest.mark.parametrize("bad", ["i-123", "i-0123456789ABCDEF0", "sg-0123abcd", "i-0123abcd;rm"])

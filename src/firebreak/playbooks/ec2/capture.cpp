@@ -36,8 +36,9 @@ std::vector<std::string> strings(const Json& values, const char* member) {
 
 class CaptureMetadataStep : public Ec2Step {
  public:
-  explicit CaptureMetadataStep(const Ec2Options& options)
-      : Ec2Step(options, "capture-metadata", "Capture instance metadata", {}) {
+  CaptureMetadataStep(const Ec2Options& options, std::shared_ptr<AttributeReads> attribute_reads)
+      : Ec2Step(options, "capture-metadata", "Capture instance metadata", {}),
+        attribute_reads_(std::move(attribute_reads)) {
     spec_.reads = {{"ec2", "DescribeInstances"},       {"ec2", "DescribeInstanceAttribute"},
                    {"ec2", "GetConsoleOutput"},        {"ec2", "DescribeNetworkInterfaces"},
                    {"ec2", "DescribeAddresses"},       {"ec2", "DescribeSecurityGroups"},
@@ -78,8 +79,8 @@ class CaptureMetadataStep : public Ec2Step {
     for (size_t i = 0; i < ids.size(); ++i) {
       const std::string id = ids[i];
       for (const char* attribute : kAttributes) {
-        put(per_instance[i], std::string("attribute:") + attribute, [&ctx, id, attribute] {
-          return ctx.call("ec2", "DescribeInstanceAttribute", {{"InstanceId", id}, {"Attribute", attribute}});
+        put(per_instance[i], std::string("attribute:") + attribute, [this, &ctx, id, attribute] {
+          return attribute_reads_->read(ctx, id, attribute);
         });
       }
       put(per_instance[i], "console_output", [&ctx, id] {
@@ -226,12 +227,15 @@ class CaptureMetadataStep : public Ec2Step {
       return false;
     });
   }
+
+  std::shared_ptr<AttributeReads> attribute_reads_;
 };
 
 }  // namespace
 
-std::unique_ptr<engine::Step> make_capture_metadata_step(const Ec2Options& options) {
-  return std::make_unique<CaptureMetadataStep>(options);
+std::unique_ptr<engine::Step> make_capture_metadata_step(const Ec2Options& options,
+                                                         std::shared_ptr<AttributeReads> reads) {
+  return std::make_unique<CaptureMetadataStep>(options, std::move(reads));
 }
 
 }  // namespace firebreak::playbooks::ec2

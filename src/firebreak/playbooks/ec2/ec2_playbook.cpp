@@ -65,8 +65,9 @@ engine::Playbook make_ec2_playbook(const Ec2Options& options) {
   // The acquisition issue's memory capture goes right after "protect", before "isolate".
   // Steps the responder did not ask for (hard cut, workstation, disassociation) are left out.
   std::vector<std::unique_ptr<engine::Step>> steps;
-  steps.push_back(ec2::make_capture_metadata_step(options));
-  steps.push_back(ec2::make_protect_step(options));
+  auto attribute_reads = std::make_shared<ec2::AttributeReads>();
+  steps.push_back(ec2::make_capture_metadata_step(options, attribute_reads));
+  steps.push_back(ec2::make_protect_step(options, attribute_reads));
   steps.push_back(ec2::make_snapshot_step(options));
   steps.push_back(ec2::make_isolation_groups_step(options));
   steps.push_back(ec2::make_isolate_step(options));
@@ -137,6 +138,21 @@ engine::AwsCall aws_call(std::string service, std::string operation, Json input,
   call.input = std::move(input);
   call.ok_errors = std::move(ok_errors);
   return call;
+}
+
+Json AttributeReads::read(engine::StepContext& ctx, const std::string& instance_id, const std::string& attribute) {
+  Json reply = ctx.call("ec2", "DescribeInstanceAttribute", {{"InstanceId", instance_id}, {"Attribute", attribute}});
+  std::lock_guard lock(mutex_);
+  kept_[{instance_id, attribute}] = reply;
+  return reply;
+}
+
+Json AttributeReads::take(engine::StepContext& ctx, const std::string& instance_id, const std::string& attribute) {
+  {
+    std::lock_guard lock(mutex_);
+    if (auto kept = kept_.extract({instance_id, attribute})) return std::move(kept.mapped());
+  }
+  return ctx.call("ec2", "DescribeInstanceAttribute", {{"InstanceId", instance_id}, {"Attribute", attribute}});
 }
 
 }  // namespace ec2

@@ -16,8 +16,9 @@ bool truthy(const Json& value) { return value.is_boolean() ? value.get<bool>() :
 
 class ProtectStep : public Ec2Step {
  public:
-  explicit ProtectStep(const Ec2Options& options)
-      : Ec2Step(options, "protect", "Enable termination protection", {"capture-metadata"}) {
+  ProtectStep(const Ec2Options& options, std::shared_ptr<AttributeReads> attribute_reads)
+      : Ec2Step(options, "protect", "Enable termination protection", {"capture-metadata"}),
+        attribute_reads_(std::move(attribute_reads)) {
     spec_.reads = {{"ec2", "DescribeInstances"}, {"ec2", "DescribeInstanceAttribute"}};
     spec_.changes = {{"ec2", "ModifyInstanceAttribute"}};
     spec_.reversible = true;
@@ -34,7 +35,8 @@ class ProtectStep : public Ec2Step {
     for (const auto& id : ids) out[id] = Json::object();
     std::vector<Json> instances;
     std::mutex mutex;
-    // The record (for the volumes) and every attribute in one round trip.
+    // The record (for the volumes) and every attribute the capture has not just read, in one
+    // round trip.
     parallel_for(1 + ids.size() * kRead.size(), [&](size_t n) {
       if (n == 0) {
         instances = describe_instances(ctx, ids);
@@ -42,7 +44,7 @@ class ProtectStep : public Ec2Step {
       }
       const auto& id = ids[(n - 1) / kRead.size()];
       const auto& [key, attribute] = kRead[(n - 1) % kRead.size()];
-      Json reply = ctx.call("ec2", "DescribeInstanceAttribute", {{"InstanceId", id}, {"Attribute", attribute}});
+      Json reply = attribute_reads_->take(ctx, id, attribute);
       std::string member(attribute);
       member[0] = static_cast<char>(std::toupper(member[0]));
       Json value = reply[member].value("Value", Json());
@@ -127,12 +129,14 @@ class ProtectStep : public Ec2Step {
     if (!mappings.empty()) modify({{"BlockDeviceMappings", mappings}});
     return calls;
   }
+
+  std::shared_ptr<AttributeReads> attribute_reads_;
 };
 
 }  // namespace
 
-std::unique_ptr<engine::Step> make_protect_step(const Ec2Options& options) {
-  return std::make_unique<ProtectStep>(options);
+std::unique_ptr<engine::Step> make_protect_step(const Ec2Options& options, std::shared_ptr<AttributeReads> reads) {
+  return std::make_unique<ProtectStep>(options, std::move(reads));
 }
 
 }  // namespace firebreak::playbooks::ec2

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstddef>
 #include <exception>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -65,10 +66,28 @@ Json case_tags(const engine::StepContext& ctx);
 engine::AwsCall aws_call(std::string service, std::string operation, Json input,
                          std::vector<std::string> ok_errors = {});
 
+// DescribeInstanceAttribute answers the metadata capture read, handed to the step that reads
+// the same attributes next (protect), so that one run does not ask AWS twice in a moment for
+// the same thing: 3 of the 15 calls per instance. Each answer is handed over at most once, so
+// any later observation reads AWS again; a failed read is not kept, so the next step meets
+// the failure itself.
+class AttributeReads {
+ public:
+  // Reads from AWS and keeps the answer for one take().
+  Json read(engine::StepContext& ctx, const std::string& instance_id, const std::string& attribute);
+  // The kept answer, removed, or a read from AWS when there is none.
+  Json take(engine::StepContext& ctx, const std::string& instance_id, const std::string& attribute);
+
+ private:
+  std::mutex mutex_;
+  std::map<std::pair<std::string, std::string>, Json> kept_;
+};
+
 using Ec2Step = PlaybookStep<Ec2Options>;
 
-std::unique_ptr<engine::Step> make_capture_metadata_step(const Ec2Options& options);
-std::unique_ptr<engine::Step> make_protect_step(const Ec2Options& options);
+std::unique_ptr<engine::Step> make_capture_metadata_step(const Ec2Options& options,
+                                                         std::shared_ptr<AttributeReads> reads);
+std::unique_ptr<engine::Step> make_protect_step(const Ec2Options& options, std::shared_ptr<AttributeReads> reads);
 std::unique_ptr<engine::Step> make_snapshot_step(const Ec2Options& options);
 std::unique_ptr<engine::Step> make_isolation_groups_step(const Ec2Options& options);
 std::unique_ptr<engine::Step> make_isolate_step(const Ec2Options& options);
