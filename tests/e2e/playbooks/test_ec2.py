@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from intercepting_proxy import intercepting_proxy
-from ec2_world import (ThrottlingProxy, asg_members, attribute, case_copies, case_snapshots, classic_members,
+from ec2_world import (ROLE_TRUST, ThrottlingProxy, asg_members, attribute, case_copies, case_snapshots, classic_members,
                        eni_groups, groups_named, image, instance_record, launch, make_world, network, subnet_acl,
                        target_members)
 
@@ -172,11 +172,16 @@ def test_many_instances_in_one_run_share_one_isolation_group(firebreak, fresh_mo
     assert len(groups_named(ec2, "firebreak-isolation")) == 1
 
 
-def test_one_run_reads_each_attribute_of_each_instance_once(firebreak, fresh_moto, boto):
-    # The capture hands its attribute reads to protect instead of protect asking again.
-    ec2 = boto("ec2")
+def test_one_run_reads_each_attribute_and_the_shared_profile_once(firebreak, fresh_moto, boto):
+    # The capture hands its attribute reads to protect instead of protect asking again, and
+    # reads a profile two instances share once.
+    ec2, iam = boto("ec2"), boto("iam")
     _, subnets, group = network(ec2)
-    instances = launch(ec2, subnets[0], group, volumes=1, count=2)
+    iam.create_role(RoleName="batch-role", AssumeRolePolicyDocument=json.dumps(ROLE_TRUST))
+    profile = iam.create_instance_profile(InstanceProfileName="batch-profile")["InstanceProfile"]["Arn"]
+    iam.add_role_to_instance_profile(InstanceProfileName="batch-profile", RoleName="batch-role")
+    # One at a time: moto gives the profile to the first instance of a multi-instance launch only.
+    instances = [launch(ec2, subnets[0], group, profile, volumes=1)[0] for _ in range(2)]
     reads, lock = collections.Counter(), threading.Lock()
 
     def count(method, path, headers, body):
@@ -184,15 +189,23 @@ def test_one_run_reads_each_attribute_of_each_instance_once(firebreak, fresh_mot
         if form.get("Action") == ["DescribeInstanceAttribute"]:
             with lock:
                 reads[form["InstanceId"][0], form["Attribute"][0]] += 1
+        elif form.get("Action") == ["GetInstanceProfile"]:
+            with lock:
+                reads["GetInstanceProfile"] += 1
 
     with intercepting_proxy(fresh_moto.url, count) as url:
         ok(firebreak.run("--output", "json", "ec2", *instances, "--case", "once", "--apply",
                          env={"AWS_ENDPOINT_URL": url}))
-    assert {instance for instance, _ in reads} == set(instances)
-    assert set(reads.values()) == {1}, reads
+    attribute_reads = {k: v for k, v in reads.items() if k != "GetInstanceProfile"}
+    assert {instance for instance, _ in attribute_reads} == set(instances)
+    assert set(attribute_reads.values()) == {1}, reads
+    assert reads["GetInstanceProfile"] == 1, reads
+    shown = firebreak.json("--output", "json", "case", "show", "once")
     for instance in instances:
         assert attribute(ec2, instance, "disableApiTermination") is True
         assert attribute(ec2, instance, "instanceInitiatedShutdownBehavior") == "stop"
+        metadata = next(e for e in shown["evidence"] if e["name"] == f"metadata-{instance}.json")
+        assert json.loads(Path(metadata["path"]).read_bytes())["iam"]["roles"][0]["role"]["RoleName"] == "batch-role"
 
 
 @pytest.mark.parametrize("bad", ["i-123", "i-0123456789ABCDEF0", "sg-0123abcd", "i-0123abcd;rm"])

@@ -64,7 +64,8 @@ class CaptureMetadataStep : public Ec2Step {
       if (instance.contains("VpcId")) vpcs.insert(instance["VpcId"].get<std::string>());
     }
 
-    // Everything below is independent: one round trip for all instances.
+    // Everything below is independent: one round trip for all instances, except the reads that
+    // follow from an earlier answer (target health, role policies), which go out first.
     std::vector<Json> per_instance(ids.size(), Json::object());
     Json shared = Json::object();
     std::mutex mutex;
@@ -76,20 +77,6 @@ class CaptureMetadataStep : public Ec2Step {
         slot[key] = std::move(value);
       });
     };
-    for (size_t i = 0; i < ids.size(); ++i) {
-      const std::string id = ids[i];
-      for (const char* attribute : kAttributes) {
-        put(per_instance[i], std::string("attribute:") + attribute, [this, &ctx, id, attribute] {
-          return attribute_reads_->read(ctx, id, attribute);
-        });
-      }
-      put(per_instance[i], "console_output", [&ctx, id] {
-        return ctx.call("ec2", "GetConsoleOutput", {{"InstanceId", id}});
-      });
-      if (const std::string profile = instance_profile_name(instances[i]); !profile.empty()) {
-        put(per_instance[i], "iam", [&ctx, profile] { return read_instance_profile(ctx, profile); });
-      }
-    }
     put(shared, "network_interfaces", [&] {
       return ctx.paginate_all("ec2", "DescribeNetworkInterfaces", {{"Filters", {filter("attachment.instance-id", ids)}}});
     });
@@ -109,12 +96,34 @@ class CaptureMetadataStep : public Ec2Step {
     });
     put(shared, "classic_load_balancers", [&] { return ctx.paginate_all("elb", "DescribeLoadBalancers"); });
     put(shared, "target_groups", [&] { return read_target_groups(ctx); });
+    // Instances of one Auto Scaling group share their profile: each profile is read once.
+    Json profiles = Json::object();
+    for (const auto& instance : instances) {
+      if (const std::string profile = instance_profile_name(instance); !profile.empty() && !profiles.contains(profile)) {
+        profiles[profile] = nullptr;
+        put(profiles, profile, [&ctx, profile] { return read_instance_profile(ctx, profile); });
+      }
+    }
+    // The single calls last: with many instances they queue for a thread, and a chain queued
+    // behind them would make the capture as long as the queue plus the chain.
+    for (size_t i = 0; i < ids.size(); ++i) {
+      const std::string id = ids[i];
+      for (const char* attribute : kAttributes) {
+        put(per_instance[i], std::string("attribute:") + attribute, [this, &ctx, id, attribute] {
+          return attribute_reads_->read(ctx, id, attribute);
+        });
+      }
+      put(per_instance[i], "console_output", [&ctx, id] {
+        return ctx.call("ec2", "GetConsoleOutput", {{"InstanceId", id}});
+      });
+    }
     parallel_for(reads.size(), [&](size_t i) { reads[i](); });
 
     Json out = Json::object();
     for (size_t i = 0; i < ids.size(); ++i) {
       Json record = per_instance[i];
       record["instance"] = instances[i];
+      if (const std::string profile = instance_profile_name(instances[i]); !profile.empty()) record["iam"] = profiles[profile];
       for (const auto& [key, value] : shared.items()) record[key] = mine(key, value, ids[i], instances[i]);
       out[ids[i]] = std::move(record);
     }
