@@ -70,6 +70,95 @@ class Budget {
 struct Item {
   Source* source;
   SourceObject object;
+  bool prefetched = false;  // downloaded ahead by the Prefetcher
+};
+
+// Downloads the objects of network sources ahead of the workers that read them, many at once:
+// a GET mostly waits (S3 takes tens of milliseconds to its first byte), so only far more
+// downloads than cores keep the cores busy. Objects are admitted in listing order within a
+// budget of their own: the object a worker waits for is never kept out by later ones, and
+// the bodies waiting for a worker stay within the budget.
+class Prefetcher {
+ public:
+  Prefetcher(std::vector<Item>& items, size_t budget) : items_(items), slots_(items.size()), total_(budget) {
+    for (size_t i = 0; i < items.size(); ++i)
+      if (items[i].prefetched) order_.push_back(i);
+  }
+  ~Prefetcher() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    admitted_.notify_all();
+    threads_.clear();  // joins
+  }
+
+  void start(size_t threads) {
+    threads = std::min(threads, order_.size());
+    for (size_t t = 0; t < threads; ++t) threads_.emplace_back([this] { run(); });
+  }
+
+  // Blocks until item i is downloaded and moves its body into `out`. Throws Error with the
+  // reason it could not be read.
+  void take(size_t i, Buffer& out) {
+    Slot& slot = slots_[i];
+    std::unique_lock lock(mutex_);
+    fetched_.wait(lock, [&] { return slot.done; });
+    used_ -= slot.reserved;
+    lock.unlock();
+    admitted_.notify_all();
+    if (!slot.error.empty()) throw Error(slot.error);
+    out = std::move(slot.body);
+  }
+
+ private:
+  struct Slot {
+    Buffer body;
+    std::string error;
+    size_t reserved = 0;
+    bool done = false;
+  };
+
+  void run() {
+    while (true) {
+      size_t i;
+      {
+        std::unique_lock lock(mutex_);
+        admitted_.wait(lock, [&] {
+          if (stopping_ || next_ == order_.size()) return true;
+          size_t n = reservation(order_[next_]);
+          return used_ == 0 || used_ + n <= total_;
+        });
+        if (stopping_ || next_ == order_.size()) return;
+        i = order_[next_++];
+        slots_[i].reserved = reservation(i);
+        used_ += slots_[i].reserved;
+      }
+      Slot& slot = slots_[i];
+      try {
+        items_[i].source->fetch(items_[i].object, slot.body);
+      } catch (const std::exception& e) {
+        slot.error = e.what();
+      }
+      {
+        std::lock_guard lock(mutex_);
+        slot.done = true;
+      }
+      fetched_.notify_all();
+    }
+  }
+
+  size_t reservation(size_t i) const { return std::max<uint64_t>(items_[i].object.size, 1); }
+
+  std::vector<Item>& items_;
+  std::vector<Slot> slots_;
+  std::vector<size_t> order_;  // the indices of the prefetched items
+  size_t next_ = 0;            // in order_
+  size_t total_, used_ = 0;
+  bool stopping_ = false;
+  std::mutex mutex_;
+  std::condition_variable admitted_, fetched_;
+  std::vector<std::jthread> threads_;
 };
 
 // Prints each object's text in listing order; holds back at most `window` objects.
@@ -121,14 +210,14 @@ class Worker final : public EventHandler {
     sink_.matched(event, hits_);
   }
 
-  void run(std::vector<Item>& items, std::atomic<size_t>& next, OrderedPrinter& printer,
+  void run(std::vector<Item>& items, std::atomic<size_t>& next, Prefetcher& prefetcher, OrderedPrinter& printer,
            Budget& budget, HuntDiagnostics& diagnostics, HuntStats& stats) {
     std::string text;
     while (true) {
       size_t i = next.fetch_add(1);
       if (i >= items.size()) break;
       printer.wait_turn(i);
-      read_item(items[i], budget, diagnostics, stats);
+      read_item(items[i], i, prefetcher, budget, diagnostics, stats);
       sink_.end_object(text);
       printer.done(i, std::move(text));
       text = std::string();
@@ -138,13 +227,19 @@ class Worker final : public EventHandler {
   uint64_t matched() const { return matched_; }
 
  private:
-  void read_item(Item& item, Budget& budget, HuntDiagnostics& diagnostics, HuntStats& stats) {
+  void read_item(Item& item, size_t index, Prefetcher& prefetcher, Budget& budget, HuntDiagnostics& diagnostics,
+                 HuntStats& stats) {
     const std::string& name = item.object.name;
     ++stats.objects;
-    size_t fetched_reservation = std::max<uint64_t>(item.object.size, 1);
+    // A prefetched body is in memory already, within the prefetcher's budget.
+    size_t fetched_reservation = item.prefetched ? 0 : std::max<uint64_t>(item.object.size, 1);
     budget.acquire(fetched_reservation);
     try {
-      item.source->fetch(item.object, fetched_);
+      if (item.prefetched) {
+        prefetcher.take(index, fetched_);
+      } else {
+        item.source->fetch(item.object, fetched_);
+      }
     } catch (const std::exception& e) {
       budget.release(fetched_reservation);
       ++stats.unreadable;
@@ -224,13 +319,16 @@ HuntStats run_hunt(std::vector<std::unique_ptr<Source>>& sources, const Filter& 
                    HuntDiagnostics& diagnostics, const HuntOptions& options) {
   Scope scope = filter.scope();
   std::vector<Item> items;
-  unsigned fetches_per_core = 1;
+  unsigned downloads = 0;
   for (auto& source : sources) {
-    for (SourceObject& object : source->list(scope)) items.push_back({source.get(), std::move(object)});
-    fetches_per_core = std::max(fetches_per_core, source->fetches_per_core());
+    const unsigned ahead = source->concurrent_fetches();
+    for (SourceObject& object : source->list(scope)) items.push_back({source.get(), std::move(object), ahead > 0});
+    downloads = std::max(downloads, ahead);
   }
   unsigned cores = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
-  size_t thread_count = std::min<size_t>(std::max<size_t>(items.size(), 1), cores * fetches_per_core);
+  size_t thread_count = std::min<size_t>(std::max<size_t>(items.size(), 1), cores);
+  // Downloaded bodies waiting for a worker get a quarter of the memory; reading them, the rest.
+  const size_t download_budget = downloads ? options.memory_budget / 4 : 0;
 
   std::string header = sink.header();
   if (!header.empty()) std::fwrite(header.data(), 1, header.size(), out);
@@ -247,7 +345,7 @@ HuntStats run_hunt(std::vector<std::unique_ptr<Source>>& sources, const Filter& 
   }
   std::atomic<size_t> next{0};
   OrderedPrinter printer(out, thread_count * 4);
-  Budget budget(options.memory_budget);
+  Budget budget(options.memory_budget - download_budget);
   // Diagnostics may be called from any worker: serialize them.
   struct Locked final : HuntDiagnostics {
     explicit Locked(HuntDiagnostics& d) : inner(d) {}
@@ -263,11 +361,14 @@ HuntStats run_hunt(std::vector<std::unique_ptr<Source>>& sources, const Filter& 
     std::mutex mutex;
   } locked(diagnostics);
 
-  std::vector<std::thread> threads;
-  for (size_t t = 0; t < thread_count; ++t) {
-    threads.emplace_back([&, t] { workers[t]->run(items, next, printer, budget, locked, stats[t]); });
+  {
+    Prefetcher prefetcher(items, download_budget);
+    prefetcher.start(downloads);
+    std::vector<std::jthread> threads;
+    for (size_t t = 0; t < thread_count; ++t) {
+      threads.emplace_back([&, t] { workers[t]->run(items, next, prefetcher, printer, budget, locked, stats[t]); });
+    }
   }
-  for (auto& thread : threads) thread.join();
   std::fflush(out);
   sink.finish(sink_workers, out);
   std::fflush(out);

@@ -31,8 +31,9 @@ class Source {
   virtual std::vector<SourceObject> list(const Scope& scope) = 0;
   // Reads the object's bytes into `out`. Throws Error when it cannot be read.
   virtual void fetch(const SourceObject& object, Buffer& out) = 0;
-  // Objects worth fetching at once per core: more than one when fetching waits on a network.
-  virtual unsigned fetches_per_core() const { return 1; }
+  // How many of its objects are worth downloading at once, ahead of the workers that read
+  // them: 0 when fetching costs no waiting (files), many when each fetch waits on a network.
+  virtual unsigned concurrent_fetches() const { return 0; }
 };
 
 // A file (read whatever its name) or a directory (CloudTrail-like files under it).

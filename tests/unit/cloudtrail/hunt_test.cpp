@@ -1,10 +1,13 @@
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <thread>
 
 #include <gtest/gtest.h>
 
+#include "firebreak/base/error.h"
 #include "firebreak/base/json.h"
 #include "firebreak/cloudtrail/hunt.h"
 #include "support.h"
@@ -27,10 +30,8 @@ struct HuntRun {
   int problems;
 };
 
-HuntRun hunt(const std::vector<std::string>& paths, FilterOptions options, Answer answer, bool json = false,
-         const SigmaRules* rules = nullptr, HuntOptions hunt_options = {}) {
-  std::vector<std::unique_ptr<Source>> sources;
-  for (const auto& p : paths) sources.push_back(make_file_source(p));
+HuntRun hunt(std::vector<std::unique_ptr<Source>> sources, FilterOptions options, Answer answer, bool json = false,
+             const SigmaRules* rules = nullptr, HuntOptions hunt_options = {}) {
   Filter filter(options);
   auto sink = make_sink(answer, json);
   char* buffer = nullptr;
@@ -44,6 +45,38 @@ HuntRun hunt(const std::vector<std::string>& paths, FilterOptions options, Answe
   return {stats, text, quiet.problems};
 }
 
+HuntRun hunt(const std::vector<std::string>& paths, FilterOptions options, Answer answer, bool json = false,
+             const SigmaRules* rules = nullptr, HuntOptions hunt_options = {}) {
+  std::vector<std::unique_ptr<Source>> sources;
+  for (const auto& p : paths) sources.push_back(make_file_source(p));
+  return hunt(std::move(sources), std::move(options), answer, json, rules, hunt_options);
+}
+
+// The files of a directory as if downloaded: each fetch waits (the earlier objects longer, so
+// downloads finish out of order) and one object's fetch fails.
+class SlowNetworkSource final : public Source {
+ public:
+  SlowNetworkSource(std::string path, size_t failing) : files_(make_file_source(std::move(path))), failing_(failing) {}
+  std::vector<SourceObject> list(const Scope& scope) override {
+    listed_ = files_->list(scope);
+    return listed_;
+  }
+  void fetch(const SourceObject& object, Buffer& out) override {
+    size_t position = static_cast<size_t>(
+        std::find_if(listed_.begin(), listed_.end(), [&](const SourceObject& o) { return o.name == object.name; }) -
+        listed_.begin());
+    std::this_thread::sleep_for(std::chrono::milliseconds((listed_.size() - position) % 7));
+    if (position == failing_) throw Error("the connection was reset");
+    files_->fetch(object, out);
+  }
+  unsigned concurrent_fetches() const override { return 16; }
+
+ private:
+  std::unique_ptr<Source> files_;
+  size_t failing_;
+  std::vector<SourceObject> listed_;
+};
+
 const std::string kStratus = kSharedData + "/stratus-red-team-detonation-logs";
 
 TEST(Hunt, PrintsObjectsInListingOrderOnManyThreads) {
@@ -55,6 +88,24 @@ TEST(Hunt, PrintsObjectsInListingOrderOnManyThreads) {
   EXPECT_EQ(a.stats.records, 310u);
   EXPECT_EQ(std::count(a.out.begin(), a.out.end(), '\n'), 310);
   EXPECT_EQ(a.out, b.out);
+}
+
+TEST(Hunt, DownloadsAheadInListingOrderAndAFailedDownloadSkipsOnlyItsObject) {
+  const HuntRun local = hunt({kStratus}, {}, Answer::kJsonLines);
+  HuntOptions roomy, tight;
+  tight.memory_budget = 1;  // one download at a time: the ordered admission must not deadlock
+  const HuntRun failed = hunt({make_file_source(kStratus)->list({})[2].name}, {}, Answer::kJsonLines);
+  ASSERT_FALSE(failed.out.empty());
+  std::string expected = local.out;
+  expected.erase(expected.find(failed.out), failed.out.size());
+  for (const HuntOptions& options : {roomy, tight}) {
+    std::vector<std::unique_ptr<Source>> sources;
+    sources.push_back(std::make_unique<SlowNetworkSource>(kStratus, 2));
+    const HuntRun remote = hunt(std::move(sources), {}, Answer::kJsonLines, false, nullptr, options);
+    EXPECT_EQ(remote.out, expected);
+    EXPECT_EQ(remote.stats.unreadable, 1u);
+    EXPECT_EQ(remote.problems, 1);
+  }
 }
 
 TEST(Hunt, JsonLinesAreTheRecordsOnOneLine) {
