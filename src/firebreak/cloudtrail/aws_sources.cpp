@@ -16,7 +16,9 @@
 namespace firebreak::cloudtrail {
 namespace {
 
-constexpr unsigned kListThreads = 8;
+// A trail of 90 days in 16 regions has about 1,500 day folders, each one listing round trip;
+// no object is read until they are all listed.
+constexpr unsigned kListThreads = 32;
 
 // How many components of CloudTrail's layout (REGION, YYYY, MM, DD) follow "CloudTrail/".
 int depth_below_cloudtrail(std::string_view prefix) {
