@@ -141,7 +141,7 @@ engine::AwsCall aws_call(std::string service, std::string operation, Json input,
 }
 
 Json AttributeReads::read(engine::StepContext& ctx, const std::string& instance_id, const std::string& attribute) {
-  Json reply = ctx.call("ec2", "DescribeInstanceAttribute", {{"InstanceId", instance_id}, {"Attribute", attribute}});
+  Json reply = describe(ctx, instance_id, attribute);
   std::lock_guard lock(mutex_);
   kept_[{instance_id, attribute}] = reply;
   return reply;
@@ -152,6 +152,10 @@ Json AttributeReads::take(engine::StepContext& ctx, const std::string& instance_
     std::lock_guard lock(mutex_);
     if (auto kept = kept_.extract({instance_id, attribute})) return std::move(kept.mapped());
   }
+  return describe(ctx, instance_id, attribute);
+}
+
+Json AttributeReads::describe(engine::StepContext& ctx, const std::string& instance_id, const std::string& attribute) {
   return ctx.call("ec2", "DescribeInstanceAttribute", {{"InstanceId", instance_id}, {"Attribute", attribute}});
 }
 

@@ -79,6 +79,8 @@ class AttributeReads {
   Json take(engine::StepContext& ctx, const std::string& instance_id, const std::string& attribute);
 
  private:
+  static Json describe(engine::StepContext& ctx, const std::string& instance_id, const std::string& attribute);
+
   std::mutex mutex_;
   std::map<std::pair<std::string, std::string>, Json> kept_;
 };
