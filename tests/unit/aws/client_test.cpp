@@ -38,13 +38,8 @@ class ScriptedTransport : public HttpTransport {
 class ClientTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    env_.clear_aws();
-    env_.set("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE");
-    env_.set("AWS_SECRET_ACCESS_KEY", "fake-secret-for-tests");
+    env_.use_test_credentials();
     env_.set("AWS_REGION", "eu-west-1");
-    env_.set("AWS_CONFIG_FILE", "/nonexistent/firebreak-test-config");
-    env_.set("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/firebreak-test-credentials");
-    env_.set("AWS_EC2_METADATA_DISABLED", "true");
     env_.set("AWS_MAX_ATTEMPTS", "3");
     transport = std::make_shared<ScriptedTransport>();
   }

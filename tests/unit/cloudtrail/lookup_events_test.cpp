@@ -1,5 +1,4 @@
 // LookupEvents as a source, against a scripted transport (moto does not implement it).
-#include <cstdlib>
 #include <deque>
 #include <mutex>
 
@@ -8,6 +7,7 @@
 #include "firebreak/aws/client.h"
 #include "firebreak/base/time.h"
 #include "firebreak/cloudtrail/aws_sources.h"
+#include "../aws/support/test_env.h"
 #include "support.h"
 
 namespace firebreak::cloudtrail::testing {
@@ -42,12 +42,8 @@ Json lookup_page(const std::vector<std::string>& names, const std::string& next_
 }
 
 TEST(LookupEvents, ReadsEveryPageOfADayAskingForTheAccessKey) {
-  for (const char* name : {"AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"}) unsetenv(name);
-  setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE", 1);
-  setenv("AWS_SECRET_ACCESS_KEY", "fake-secret-for-tests", 1);
-  setenv("AWS_CONFIG_FILE", "/nonexistent/firebreak-test-config", 1);
-  setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/firebreak-test-credentials", 1);
-  setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
+  aws::ScopedEnv env;
+  env.use_test_credentials();
   Clock::set_for_testing([] { return *parse_timestamp("2024-08-01T00:00:00Z"); });
   auto transport = std::make_shared<ScriptedTransport>();
   transport->responses.push_back({200, {}, lookup_page({"CreateUser", "CreateAccessKey"}, "page-2").dump()});

@@ -80,13 +80,8 @@ std::string region_of(const HttpRequest& request) {
 class ListingTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    env_.clear_aws();
-    env_.set("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE");
-    env_.set("AWS_SECRET_ACCESS_KEY", "fake-secret-for-tests");
+    env_.use_test_credentials();
     env_.set("AWS_REGION", "us-east-1");
-    env_.set("AWS_CONFIG_FILE", "/nonexistent/firebreak-test-config");
-    env_.set("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/firebreak-test-credentials");
-    env_.set("AWS_EC2_METADATA_DISABLED", "true");
     env_.set("AWS_MAX_ATTEMPTS", "1");
     transport = std::make_shared<FakeAws>();
   }

@@ -48,6 +48,15 @@ class ScopedEnv {
     }
     for (const auto& name : names) unset(name);
   }
+  // Only fake static keys: no AWS_* from the machine, no config files, no instance metadata.
+  void use_test_credentials() {
+    clear_aws();
+    set("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE");
+    set("AWS_SECRET_ACCESS_KEY", "fake-secret-for-tests");
+    set("AWS_CONFIG_FILE", "/nonexistent/firebreak-test-config");
+    set("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/firebreak-test-credentials");
+    set("AWS_EC2_METADATA_DISABLED", "true");
+  }
 
  private:
   void save(const std::string& name) {

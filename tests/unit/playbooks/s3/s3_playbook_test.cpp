@@ -31,11 +31,7 @@ const std::string kOwnerPolicy =
 class S3PlaybookTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    env_.clear_aws();
-    env_.set("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE");
-    env_.set("AWS_SECRET_ACCESS_KEY", "fake-secret-for-tests");
-    env_.set("AWS_CONFIG_FILE", "/nonexistent/firebreak-test-config");
-    env_.set("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/firebreak-test-credentials");
+    env_.use_test_credentials();
     env_.set("AWS_MAX_ATTEMPTS", "1");
   }
 
