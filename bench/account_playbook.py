@@ -18,7 +18,7 @@ from pathlib import Path
 
 import boto3
 
-from delay_proxy import Recorder, make_proxy, sequential_round_trips, start_moto
+from delay_proxy import Recorder, firebreak_env, make_proxy, sequential_round_trips, start_moto
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAIL_LOGS = ROOT.parent / "shared" / "data" / "stratus-red-team-detonation-logs"
@@ -50,15 +50,6 @@ def make_user(iam, index):
                               AuthenticationCode2="654321")
     if index % 11 == 0:
         iam.upload_ssh_public_key(UserName=name, SSHPublicKeyBody=SSH_KEY)
-
-
-def firebreak_env(home, port, access_key, secret_key):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update({"AWS_ACCESS_KEY_ID": access_key, "AWS_SECRET_ACCESS_KEY": secret_key, "AWS_REGION": "us-east-1",
-                "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_MAX_ATTEMPTS": "2",
-                "AWS_CONFIG_FILE": f"{home}/none", "AWS_SHARED_CREDENTIALS_FILE": f"{home}/none",
-                "FIREBREAK_HOME": home})
-    return env
 
 
 def run(binary, args, env):

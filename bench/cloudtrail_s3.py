@@ -24,7 +24,7 @@ from pathlib import Path
 
 import boto3
 
-from delay_proxy import Recorder, make_proxy, start_moto
+from delay_proxy import Recorder, firebreak_env, make_proxy, start_moto
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -82,18 +82,16 @@ def main():
             s3.upload_file(str(path), "trail", key)
             size += path.stat().st_size
 
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        env.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1",
-                    "AWS_CONFIG_FILE": str(work / "none"), "AWS_SHARED_CREDENTIALS_FILE": str(work / "none")})
         question = ["--output", "summary"]
-        timed([str(firebreak), "hunt", str(work / "AWSLogs"), *question], env)  # warm the page cache
-        local_wall, local_cpu = timed([str(firebreak), "hunt", str(work / "AWSLogs"), *question], env)
+        local = firebreak_env(work, port)
+        timed([str(firebreak), "hunt", str(work / "AWSLogs"), *question], local)  # warm the page cache
+        local_wall, local_cpu = timed([str(firebreak), "hunt", str(work / "AWSLogs"), *question], local)
 
         def from_s3(delay, recorder):
             proxy = make_proxy(port, delay, recorder)
             try:
                 return timed([str(firebreak), "hunt", "s3://trail/AWSLogs/", *question],
-                             {**env, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{proxy.server_address[1]}"})
+                             firebreak_env(work, proxy.server_address[1]))
             finally:
                 proxy.shutdown()
 

@@ -3,6 +3,7 @@ front of it that adds a fixed delay to every request (as a distant region would)
 each call's operation, start and end. Not part of the tests."""
 import http.client
 import http.server
+import os
 import socket
 import subprocess
 import sys
@@ -68,6 +69,17 @@ def make_proxy(target_port, delay, recorder):
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
+
+
+def firebreak_env(home, port, access_key="testing", secret_key="testing"):
+    """The environment for running firebreak against 127.0.0.1:port (the proxy), with the given
+    keys and nothing from the machine's own AWS configuration; FIREBREAK_HOME is `home`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update({"AWS_ACCESS_KEY_ID": access_key, "AWS_SECRET_ACCESS_KEY": secret_key, "AWS_REGION": "us-east-1",
+                "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_MAX_ATTEMPTS": "2",
+                "AWS_CONFIG_FILE": f"{home}/none", "AWS_SHARED_CREDENTIALS_FILE": f"{home}/none",
+                "FIREBREAK_HOME": str(home)})
+    return env
 
 
 def start_moto():

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import boto3
 
-from delay_proxy import Recorder, make_proxy, sequential_round_trips, start_moto
+from delay_proxy import Recorder, firebreak_env, make_proxy, sequential_round_trips, start_moto
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -51,11 +51,7 @@ def measure(binary, moto_port, delay, count):
     recorder = Recorder()
     proxy = make_proxy(moto_port, delay, recorder)
     with tempfile.TemporaryDirectory() as home:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        env.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1",
-                    "AWS_ENDPOINT_URL": f"http://127.0.0.1:{proxy.server_address[1]}", "AWS_MAX_ATTEMPTS": "2",
-                    "AWS_CONFIG_FILE": f"{home}/none", "AWS_SHARED_CREDENTIALS_FILE": f"{home}/none",
-                    "FIREBREAK_HOME": home})
+        env = firebreak_env(home, proxy.server_address[1])
         case = f"bench-{count}"
         start = time.monotonic()
         result = subprocess.run([binary, "ec2", *instances, "--apply", "--case", case], env=env,
