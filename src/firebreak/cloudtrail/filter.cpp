@@ -1,7 +1,6 @@
 #include "firebreak/cloudtrail/filter.h"
 
 #include <algorithm>
-#include <cctype>
 
 #include <fmt/format.h>
 
@@ -24,13 +23,9 @@ std::string_view bucket_name_of(std::string_view request_parameters) {
   constexpr std::string_view kKey = "\"bucketName\"";
   size_t at = request_parameters.find(kKey);
   if (at == std::string_view::npos) return {};
-  auto skip_spaces = [&](size_t i) {
-    while (i < request_parameters.size() && std::isspace(static_cast<unsigned char>(request_parameters[i]))) ++i;
-    return i;
-  };
-  size_t colon = skip_spaces(at + kKey.size());
+  size_t colon = skip_space(request_parameters, at + kKey.size());
   if (colon >= request_parameters.size() || request_parameters[colon] != ':') return {};
-  size_t open = skip_spaces(colon + 1);
+  size_t open = skip_space(request_parameters, colon + 1);
   if (open >= request_parameters.size() || request_parameters[open] != '"') return {};
   // Bucket names are [a-z0-9.-]: JSON never escapes them, so the value ends at the next quote.
   size_t close = request_parameters.find('"', open + 1);

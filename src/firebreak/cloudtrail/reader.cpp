@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "firebreak/cloudtrail/text.h"
+
 namespace firebreak::cloudtrail {
 namespace {
 
@@ -168,18 +170,6 @@ error_code read_identity(od::object object, Identity& id, bool issuer) {
     if (target) SIMDJSON_TRY(read_text(field.value(), *target));
   }
   return SUCCESS;
-}
-
-bool is_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
-
-size_t skip_space(std::string_view text, size_t at) {
-  while (at < text.size() && is_space(text[at])) ++at;
-  return at;
-}
-
-std::string_view trim_end(std::string_view text) {
-  while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
-  return text;
 }
 
 }  // namespace

@@ -164,6 +164,18 @@ std::optional<int64_t> parse_time_argument(std::string_view text, bool end_of_da
   return date_only && end_of_day ? t + 86400 : t;
 }
 
+bool is_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+
+size_t skip_space(std::string_view text, size_t at) {
+  while (at < text.size() && is_space(text[at])) ++at;
+  return at;
+}
+
+std::string_view trim_end(std::string_view text) {
+  while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
+  return text;
+}
+
 void append_json_string(std::string& out, std::string_view text) {
   out += '"';
   for (char c : text) {

@@ -40,6 +40,12 @@ std::string format_event_time(int64_t seconds);
 // now ("90m", "36h", "7d"). A date alone means its midnight; with end_of_day, the next one.
 std::optional<int64_t> parse_time_argument(std::string_view text, bool end_of_day);
 
+// JSON's whitespace: space, tab, line feed and carriage return.
+bool is_space(char c);
+// The first position at or after `at` that is not whitespace (text.size() when none is).
+size_t skip_space(std::string_view text, size_t at);
+std::string_view trim_end(std::string_view text);
+
 void append_json_string(std::string& out, std::string_view text);
 void append_csv_field(std::string& out, std::string_view text);
 
