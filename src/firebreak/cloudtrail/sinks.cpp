@@ -120,17 +120,16 @@ std::string fit(std::string_view text, size_t width) {
   return std::string(text.substr(0, width - 1)) + "~";
 }
 
-std::string table_row(const Event& e, RuleMatches rules) {
+void append_table_row(std::string& out, const Event& e, RuleMatches rules) {
   std::string event = fmt::format("{}:{}", service_of(e.event_source), e.event_name);
   std::string row = fmt::format("{} {} {} {} {} {}", fit(e.event_time, 20), fit(event, 40),
                                 fit(short_principal(principal_of(e)), 48), fit(e.aws_region, 14),
                                 fit(e.source_ip, 39), e.error_code);
   if (!rules.empty()) row += (e.error_code.empty() ? "" : " ") + std::string(" <- ") + rules_text(rules);
   while (!row.empty() && row.back() == ' ') row.pop_back();
-  return row + '\n';
+  out += row;
+  out += '\n';
 }
-
-void append_table_row(std::string& out, const Event& e, RuleMatches rules) { out += table_row(e, rules); }
 
 std::string table_header() {
   return fmt::format("{} {} {} {} {} {}", fit("TIME", 20), fit("EVENT", 40), fit("PRINCIPAL", 48), fit("REGION", 14),
@@ -138,11 +137,13 @@ std::string table_header() {
          "\n";
 }
 
+// How an answer writes one matching event as a row (a JSON line, a CSV or a table row).
+using AppendRow = void (*)(std::string& out, const Event& event, RuleMatches rules);
+
 // The answers that are one row per matching event (jsonl, csv, table): each worker gathers an
 // object's rows, handed over whole so that rows keep the object's order.
 class RowSink final : public Sink {
  public:
-  using AppendRow = void (*)(std::string& out, const Event& event, RuleMatches rules);
   RowSink(AppendRow append, std::string header) : append_(append), header_(std::move(header)) {}
 
   std::unique_ptr<SinkWorker> make_worker() override { return std::make_unique<Worker>(append_); }
@@ -307,28 +308,24 @@ class SummarySink final : public Sink {
   bool json_;
 };
 
+// The rows of every matching event (JSON lines or table rows), sorted by time at the end.
 class TimelineSink final : public Sink {
   class Worker final : public SinkWorker {
    public:
-    explicit Worker(bool json) : json_(json) {}
+    explicit Worker(AppendRow append) : append_(append) {}
     void matched(const Event& e, RuleMatches rules) override {
       std::string line;
-      if (json_) {
-        append_event_json(line, e, rules);
-        line += '\n';
-      } else {
-        line = table_row(e, rules);
-      }
+      append_(line, e, rules);
       entries_.emplace_back(e.time, std::move(line));
     }
-    bool json_;
+    AppendRow append_;
     std::vector<std::pair<int64_t, std::string>> entries_;
   };
 
  public:
-  explicit TimelineSink(bool json) : json_(json) {}
-  std::unique_ptr<SinkWorker> make_worker() override { return std::make_unique<Worker>(json_); }
-  std::string header() const override { return json_ ? std::string() : table_header(); }
+  TimelineSink(AppendRow append, std::string header) : append_(append), header_(std::move(header)) {}
+  std::unique_ptr<SinkWorker> make_worker() override { return std::make_unique<Worker>(append_); }
+  std::string header() const override { return header_; }
 
   void finish(std::vector<std::unique_ptr<SinkWorker>>& workers, std::FILE* out) override {
     std::vector<std::pair<int64_t, std::string>> all;
@@ -342,7 +339,8 @@ class TimelineSink final : public Sink {
   }
 
  private:
-  bool json_;
+  AppendRow append_;
+  std::string header_;
 };
 
 // What an event created or changed, for "review AWS resources": the ARNs in `resources`, the
@@ -503,7 +501,9 @@ std::unique_ptr<Sink> make_sink(Answer answer, bool json) {
     case Answer::kJsonLines: return std::make_unique<RowSink>(append_json_line, "");
     case Answer::kCsv: return std::make_unique<RowSink>(append_csv_row, std::string(kCsvHeader));
     case Answer::kSummary: return std::make_unique<SummarySink>(json);
-    case Answer::kTimeline: return std::make_unique<TimelineSink>(json);
+    case Answer::kTimeline:
+      return json ? std::make_unique<TimelineSink>(append_json_line, "")
+                  : std::make_unique<TimelineSink>(append_table_row, table_header());
     case Answer::kResources: return std::make_unique<ResourcesSink>(json);
   }
   return nullptr;
