@@ -33,11 +33,9 @@ std::vector<StepOutcome> schedule(const Playbook& playbook, size_t parallelism, 
   std::vector<size_t> waiting(count, 0);
   std::set<size_t> ready;
   for (size_t i = 0; i < count; ++i) {
-    for (const auto* earlier : {&steps[i]->spec().depends_on, &steps[i]->spec().after}) {
-      for (const auto& dependency : *earlier) {
-        dependents[static_cast<size_t>(playbook.index_of(dependency))].push_back(i);
-        ++waiting[i];
-      }
+    for (const auto& earlier : steps[i]->spec().waits_for()) {
+      dependents[static_cast<size_t>(playbook.index_of(earlier))].push_back(i);
+      ++waiting[i];
     }
     if (waiting[i] == 0) ready.insert(i);
   }

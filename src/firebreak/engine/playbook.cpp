@@ -25,12 +25,10 @@ Playbook::Playbook(std::string name, std::vector<std::unique_ptr<Step>> steps)
     if (spec.line.empty()) throw std::logic_error(fmt::format("playbook {}: step {} has no line", name_, spec.name));
     // Requiring dependencies to be listed first rules out cycles and keeps the written order
     // a valid order.
-    for (const auto* earlier : {&spec.depends_on, &spec.after}) {
-      for (const auto& dependency : *earlier) {
-        if (!seen.contains(dependency)) {
-          throw std::logic_error(fmt::format("playbook {}: step {} depends on {}, which is not listed before it",
-                                             name_, spec.name, dependency));
-        }
+    for (const auto& earlier : spec.waits_for()) {
+      if (!seen.contains(earlier)) {
+        throw std::logic_error(fmt::format("playbook {}: step {} depends on {}, which is not listed before it",
+                                           name_, spec.name, earlier));
       }
     }
     if (!seen.insert(spec.name).second) {

@@ -55,6 +55,12 @@ struct StepSpec {
   std::string decision;
 
   bool changes_state() const { return !changes.empty(); }
+  // Every step that must have finished first: depends_on, then after.
+  std::vector<std::string> waits_for() const {
+    std::vector<std::string> out = depends_on;
+    out.insert(out.end(), after.begin(), after.end());
+    return out;
+  }
 };
 
 // What apply would do to the observed state, one line per change. No changes: already done.
