@@ -15,8 +15,7 @@ namespace {
 
 struct S3Args {
   playbooks::S3Options s3;
-  std::string trail_logs;
-  std::string since;
+  playbooks::IdentityOptions trail;  // --trail-logs and --since
   PlaybookOptions playbook;
 };
 
@@ -47,10 +46,7 @@ void run(S3Args& args, const GlobalOptions& global, CommandResult& result) {
     options.region = args.s3.region;
   }
   aws::Session session(session_options(options));
-  playbooks::IdentityOptions trail;
-  trail.trail_logs = args.trail_logs;
-  trail.since = args.since;
-  args.s3.trail = playbooks::make_trail_scope(trail, {}, std::nullopt);
+  args.s3.trail = playbooks::make_trail_scope(args.trail, {}, std::nullopt);
   const engine::Playbook playbook = playbooks::make_s3_playbook(session, args.s3);
 
   engine::Incident incident;
@@ -77,9 +73,7 @@ void add_s3_command(CLI::App& app, const GlobalOptions& global, CommandResult& r
   cmd->add_flag("--access-points", args->s3.block_access_points, "Deny every request made through an access point");
   add_decision_flag(*cmd, args->playbook, std::string(playbooks::kAccountBpa),
                     "Also turn on Block Public Access for the whole account");
-  cmd->add_option("--trail-logs", args->trail_logs,
-                  "CloudTrail logs to hunt (file, directory or s3://bucket/prefix) instead of LookupEvents");
-  cmd->add_option("--since", args->since, "Hunt CloudTrail from this time: 2024-07-31, 2024-07-31T12:00:00Z, 36h, 7d");
+  playbooks::add_trail_options(*cmd, args->trail);
   cmd->callback([args, &global, &result] { run(*args, global, result); });
 }
 

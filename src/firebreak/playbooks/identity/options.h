@@ -19,15 +19,22 @@ struct IdentityOptions {
   std::string baseline;           // --baseline FILE
 };
 
-// Adds the options to a command (CLI11's App; a template so this module needs no CLI11).
+// Adds --trail-logs and --since, which every playbook that hunts CloudTrail takes (CLI11's
+// App; a template so this module needs no CLI11).
+template <typename App>
+void add_trail_options(App& command, IdentityOptions& options) {
+  command.add_option("--trail-logs", options.trail_logs,
+                     "CloudTrail logs to hunt (file, directory or s3://bucket/prefix) instead of LookupEvents");
+  command.add_option("--since", options.since, "Hunt CloudTrail from this time: 2024-07-31, 2024-07-31T12:00:00Z, 36h, 7d");
+}
+
+// Adds the options to a command.
 template <typename App>
 void add_identity_options(App& command, IdentityOptions& options) {
   command.add_option("--keep", options.keep,
                      "A user, role or access key id that is never disabled (repeatable; also \"keep\" in "
                      "FIREBREAK_HOME/config.json, comma-separated)");
-  command.add_option("--trail-logs", options.trail_logs,
-                     "CloudTrail logs to hunt (file, directory or s3://bucket/prefix) instead of LookupEvents");
-  command.add_option("--since", options.since, "Hunt CloudTrail from this time: 2024-07-31, 2024-07-31T12:00:00Z, 36h, 7d");
+  add_trail_options(command, options);
   command.add_option("--baseline", options.baseline, "Known-good state from `firebreak baseline capture`");
 }
 
