@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "firebreak/aws/errors.h"
+#include "firebreak/aws/s3.h"
 #include "firebreak/base/error.h"
 #include "firebreak/cli/commands.h"
 #include "firebreak/cli/playbook_command.h"
@@ -23,7 +24,7 @@ struct S3Args {
 // responder may not see) is a clear error, and one in another region is followed there.
 std::string locate_bucket(const aws::Session& session, const std::string& bucket) {
   try {
-    return playbooks::bucket_region(session.client("s3").call("GetBucketLocation", {{"Bucket", bucket}}));
+    return aws::bucket_region(session.client("s3").call("GetBucketLocation", {{"Bucket", bucket}}));
   } catch (const aws::AwsError& e) {
     if (e.code() == "NoSuchBucket") throw InputError(fmt::format("bucket {} does not exist", bucket));
     if (e.code() == "AccessDenied") {

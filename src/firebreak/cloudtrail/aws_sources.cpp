@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "firebreak/aws/s3.h"
 #include "firebreak/base/error.h"
 #include "firebreak/base/time.h"
 #include "firebreak/cloudtrail/text.h"
@@ -105,10 +106,7 @@ class S3Source final : public Source {
   std::string bucket_region(const aws::Session& session) const {
     // A bucket answers only in its own region; ask where it is (null means us-east-1).
     try {
-      Json location = session.client("s3").call("GetBucketLocation", {{"Bucket", bucket_}});
-      const Json& constraint = location["LocationConstraint"];
-      if (!constraint.is_string() || constraint.get<std::string>().empty()) return "us-east-1";
-      return constraint == "EU" ? "eu-west-1" : constraint.get<std::string>();
+      return aws::bucket_region(session.client("s3").call("GetBucketLocation", {{"Bucket", bucket_}}));
     } catch (const aws::AwsError&) {
       return session.region();  // not allowed to ask: assume the session's region
     }

@@ -37,13 +37,6 @@ void validate_principal_arn(std::string_view arn) {
   }
 }
 
-std::string bucket_region(const Json& get_bucket_location) {
-  const Json& constraint = get_bucket_location.value("LocationConstraint", Json());
-  if (!constraint.is_string() || constraint.get<std::string>().empty()) return "us-east-1";
-  if (constraint == "EU") return "eu-west-1";
-  return constraint.get<std::string>();
-}
-
 std::string detective_finding_url(std::string_view region, std::string_view finding_id) {
   return fmt::format("https://console.aws.amazon.com/detective/home?region={}#findings/GuardDuty/{}", region,
                      finding_id);

@@ -48,9 +48,6 @@ void validate_bucket_name(std::string_view name);
 // arn:PARTITION:iam::ACCOUNT:user/..., role/..., root, or arn:PARTITION:sts::ACCOUNT:assumed-role/R/S.
 void validate_principal_arn(std::string_view arn);
 
-// "us-east-1" for GetBucketLocation's empty answer, "eu-west-1" for its legacy "EU".
-std::string bucket_region(const Json& get_bucket_location);
-
 // The Amazon Detective console page of a GuardDuty finding.
 std::string detective_finding_url(std::string_view region, std::string_view finding_id);
 
