@@ -117,7 +117,7 @@ class CaptureMetadataStep : public Ec2Step {
         return ctx.call("ec2", "GetConsoleOutput", {{"InstanceId", id}});
       });
     }
-    parallel_for(reads.size(), [&](size_t i) { reads[i](); });
+    for_each_parallel(reads.size(), [&](size_t i) { reads[i](); }, kMaxConcurrentCalls);
 
     Json out = Json::object();
     for (size_t i = 0; i < ids.size(); ++i) {
@@ -168,10 +168,10 @@ class CaptureMetadataStep : public Ec2Step {
 
   static Json read_target_groups(engine::StepContext& ctx) {
     Json groups = ctx.paginate_all("elbv2", "DescribeTargetGroups")["TargetGroups"];
-    parallel_for(groups.size(), [&](size_t i) {
+    for_each_parallel(groups.size(), [&](size_t i) {
       Json health = ctx.call("elbv2", "DescribeTargetHealth", {{"TargetGroupArn", groups[i]["TargetGroupArn"]}});
       groups[i]["Targets"] = health["TargetHealthDescriptions"];
-    });
+    }, kMaxConcurrentCalls);
     return {{"TargetGroups", groups}};
   }
 

@@ -25,7 +25,7 @@ class DeregisterStep : public Ec2Step {
   Json observe(engine::StepContext& ctx) const override {
     std::set<std::string> addresses;
     Json balancers, groups;
-    parallel_for(3, [&](size_t i) {
+    for_each_parallel(3, [&](size_t i) {
       if (i == 0) {
         for (const auto& instance : describe_instances(ctx, options_.instance_ids)) {
           for (const auto& a : instance_addresses(instance)) addresses.insert(a);
@@ -34,12 +34,12 @@ class DeregisterStep : public Ec2Step {
         balancers = ctx.paginate_all("elb", "DescribeLoadBalancers")["LoadBalancerDescriptions"];
       } else {
         groups = ctx.paginate_all("elbv2", "DescribeTargetGroups")["TargetGroups"];
-        parallel_for(groups.size(), [&](size_t g) {
+        for_each_parallel(groups.size(), [&](size_t g) {
           groups[g]["Targets"] = ctx.call("elbv2", "DescribeTargetHealth",
                                           {{"TargetGroupArn", groups[g]["TargetGroupArn"]}})["TargetHealthDescriptions"];
-        });
+        }, kMaxConcurrentCalls);
       }
-    });
+    }, kMaxConcurrentCalls);
     Json classic = Json::object();
     for (const auto& lb : balancers) {
       for (const auto& member : lb.value("Instances", Json::array())) {
@@ -75,7 +75,7 @@ class DeregisterStep : public Ec2Step {
 
   Json apply(engine::StepContext& ctx, const Json& observed) const override {
     std::vector<engine::AwsCall> calls = moves(observed, "DeregisterInstancesFromLoadBalancer", "DeregisterTargets");
-    parallel_for(calls.size(), [&](size_t i) { ctx.call(calls[i].service, calls[i].operation, calls[i].input); });
+    for_each_parallel(calls.size(), [&](size_t i) { ctx.call(calls[i].service, calls[i].operation, calls[i].input); }, kMaxConcurrentCalls);
     return {{"classic", Json::object()}, {"target_groups", Json::object()}};
   }
 

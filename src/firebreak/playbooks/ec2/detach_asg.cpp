@@ -41,12 +41,12 @@ class DetachAsgStep : public Ec2Step {
   Json apply(engine::StepContext& ctx, const Json& observed) const override {
     std::vector<std::pair<std::string, Json>> groups;
     for (const auto& [name, instances] : observed["groups"].items()) groups.emplace_back(name, instances);
-    parallel_for(groups.size(), [&](size_t i) {
+    for_each_parallel(groups.size(), [&](size_t i) {
       ctx.call("autoscaling", "DetachInstances",
                {{"AutoScalingGroupName", groups[i].first},
                 {"InstanceIds", groups[i].second},
                 {"ShouldDecrementDesiredCapacity", observed["decrement"]}});
-    });
+    }, kMaxConcurrentCalls);
     return {{"groups", Json::object()}, {"detached", observed["groups"]}, {"decrement", observed["decrement"]}};
   }
 

@@ -45,9 +45,9 @@ class DisassociateProfileStep : public Ec2Step {
 
   Json apply(engine::StepContext& ctx, const Json& observed) const override {
     const Json& associations = observed["associations"];
-    parallel_for(associations.size(), [&](size_t i) {
+    for_each_parallel(associations.size(), [&](size_t i) {
       ctx.call("ec2", "DisassociateIamInstanceProfile", {{"AssociationId", associations[i]["id"]}});
-    });
+    }, kMaxConcurrentCalls);
     return {{"associations", Json::array()}};
   }
 

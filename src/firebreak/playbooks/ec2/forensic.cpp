@@ -69,7 +69,7 @@ class ForensicWorkstationStep : public Ec2Step {
   Json observe(engine::StepContext& ctx) const override {
     Json snapshots, workstations, copies, subnet;
     const Json case_filter = filter(std::string("tag:") + kCaseTag, {ctx.case_id()});
-    parallel_for(4, [&](size_t i) {
+    for_each_parallel(4, [&](size_t i) {
       switch (i) {
         case 0:
           snapshots = ctx.paginate_all("ec2", "DescribeSnapshots", {{"Filters", {case_filter}}})["Snapshots"];
@@ -90,7 +90,7 @@ class ForensicWorkstationStep : public Ec2Step {
             subnet = ctx.call("ec2", "DescribeSubnets", {{"SubnetIds", {options_.forensic_subnet}}})["Subnets"][0];
           }
       }
-    });
+    }, kMaxConcurrentCalls);
     Json workstation = nullptr;
     for (const auto& reservation : workstations["Reservations"]) {
       for (const auto& instance : reservation["Instances"]) {
@@ -150,14 +150,14 @@ class ForensicWorkstationStep : public Ec2Step {
     Json after = observed;
     Json& copies = after["copies"];
     // The workstation and the volumes do not wait for one another.
-    parallel_for(1 + copies.size(), [&](size_t i) {
+    for_each_parallel(1 + copies.size(), [&](size_t i) {
       if (i == 0) {
         if (after["workstation"].is_null()) after["workstation"] = launch(ctx);
         return;
       }
       Json& copy = copies[i - 1];
       if (copy["volume_id"].is_null()) copy["volume_id"] = create_copy(ctx, copy, observed["az"]);
-    });
+    }, kMaxConcurrentCalls);
     std::vector<std::string> created;
     for (const auto& copy : copies) {
       if (copy["attached_to"].is_null()) created.push_back(copy["volume_id"]);
@@ -174,12 +174,12 @@ class ForensicWorkstationStep : public Ec2Step {
       throw Error(fmt::format("{} has {} free devices for {} copies: attach the rest by hand or use another workstation",
                               workstation, devices.size(), attaching.size()));
     }
-    parallel_for(attaching.size(), [&](size_t n) {
+    for_each_parallel(attaching.size(), [&](size_t n) {
       Json& copy = copies[attaching[n]];
       ctx.call("ec2", "AttachVolume", {{"VolumeId", copy["volume_id"]}, {"InstanceId", workstation}, {"Device", devices[n]}});
       copy["attached_to"] = workstation;
       copy["device"] = devices[n];
-    });
+    }, kMaxConcurrentCalls);
     ctx.wait("ec2", "VolumeInUse", {{"VolumeIds", created}});
     return finish(ctx, after);
   }

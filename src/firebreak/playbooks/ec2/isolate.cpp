@@ -132,13 +132,13 @@ class IsolationGroupsStep : public Ec2Step {
   Json observe(engine::StepContext& ctx) const override {
     std::vector<Json> instances;
     Json described;
-    parallel_for(2, [&](size_t i) {
+    for_each_parallel(2, [&](size_t i) {
       if (i == 0) {
         instances = describe_instances(ctx, options_.instance_ids);
       } else {
         described = tagged_groups(ctx);
       }
-    });
+    }, kMaxConcurrentCalls);
     std::set<std::string> vpcs;
     for (const auto& instance : instances) {
       if (instance.contains("VpcId")) vpcs.insert(instance["VpcId"].get<std::string>());
@@ -172,7 +172,7 @@ class IsolationGroupsStep : public Ec2Step {
       for (const auto& kind : kinds_) wanted.emplace_back(vpc, &kind);
     }
     std::mutex mutex;
-    parallel_for(wanted.size(), [&](size_t i) {
+    for_each_parallel(wanted.size(), [&](size_t i) {
       const auto& [vpc, kind] = wanted[i];
       Json group = observed["groups"][vpc].value(kind->tag, Json());
       if (group.is_null()) {
@@ -185,7 +185,7 @@ class IsolationGroupsStep : public Ec2Step {
       fix_rules(ctx, *kind, group);
       std::lock_guard lock(mutex);
       after["groups"][vpc][kind->tag] = group;
-    });
+    }, kMaxConcurrentCalls);
     return after;
   }
 
@@ -198,9 +198,9 @@ class IsolationGroupsStep : public Ec2Step {
     if (!remove_in.empty()) calls.emplace_back("RevokeSecurityGroupIngress", remove_in);
     if (!add_out.empty()) calls.emplace_back("AuthorizeSecurityGroupEgress", add_out);
     if (!remove_out.empty()) calls.emplace_back("RevokeSecurityGroupEgress", remove_out);
-    parallel_for(calls.size(), [&](size_t i) {
+    for_each_parallel(calls.size(), [&](size_t i) {
       ctx.call("ec2", calls[i].first, {{"GroupId", group["id"]}, {"IpPermissions", calls[i].second}});
-    });
+    }, kMaxConcurrentCalls);
     group["ingress"] = normalized(kind.ingress);
     group["egress"] = normalized(kind.egress);
   }
@@ -228,14 +228,14 @@ class IsolateStep : public Ec2Step {
   //  "groups": {vpc: {kind tag: {"id", ...}}}}
   Json observe(engine::StepContext& ctx) const override {
     Json enis, described;
-    parallel_for(2, [&](size_t i) {
+    for_each_parallel(2, [&](size_t i) {
       if (i == 0) {
         enis = ctx.paginate_all("ec2", "DescribeNetworkInterfaces",
                                 {{"Filters", {filter("attachment.instance-id", options_.instance_ids)}}});
       } else {
         described = tagged_groups(ctx);
       }
-    });
+    }, kMaxConcurrentCalls);
     Json out_enis = Json::array();
     std::set<std::string> vpcs;
     std::map<std::string, int> per_instance;
@@ -291,7 +291,7 @@ class IsolateStep : public Ec2Step {
       if (!isolated(observed, observed["enis"][i])) moving.push_back(i);
     }
     auto run_all = [&](std::vector<engine::AwsCall> calls) {
-      parallel_for(calls.size(), [&](size_t n) { ctx.call("ec2", calls[n].operation, calls[n].input); });
+      for_each_parallel(calls.size(), [&](size_t n) { ctx.call("ec2", calls[n].operation, calls[n].input); }, kMaxConcurrentCalls);
     };
     // First swap, with the shorter timeout in the same round trip.
     std::vector<engine::AwsCall> first;

@@ -2,6 +2,7 @@
 // traffic in and out (and allows the forensic CIDR when one is given). Network ACLs are
 // stateless, so nothing survives; but they apply to the whole subnet, every instance in it,
 // which the plan and the case say in so many words. Undo puts the original ACL back.
+#include <algorithm>
 #include <mutex>
 #include <set>
 
@@ -49,14 +50,14 @@ class IsolateSubnetsStep : public Ec2Step {
       vpcs.insert(subnet["vpc"].get<std::string>());
     }
     Json associated, ours;
-    parallel_for(2, [&](size_t i) {
+    for_each_parallel(2, [&](size_t i) {
       if (i == 0) {
         associated = ctx.paginate_all("ec2", "DescribeNetworkAcls", {{"Filters", {filter("association.subnet-id", subnet_ids)}}});
       } else {
         ours = ctx.paginate_all("ec2", "DescribeNetworkAcls",
                                 {{"Filters", {filter(std::string("tag:") + kIsolationTag, {tag_})}}});
       }
-    });
+    }, kMaxConcurrentCalls);
     for (const auto& acl : associated["NetworkAcls"]) {
       for (const auto& association : acl.value("Associations", Json::array())) {
         const std::string subnet = association.value("SubnetId", "");
@@ -109,7 +110,7 @@ class IsolateSubnetsStep : public Ec2Step {
       if (std::find(vpcs.begin(), vpcs.end(), vpc) == vpcs.end()) vpcs.push_back(vpc);
     }
     std::mutex mutex;
-    parallel_for(vpcs.size(), [&](size_t i) {
+    for_each_parallel(vpcs.size(), [&](size_t i) {
       Json acl = observed["acls"].value(vpcs[i], Json());
       if (acl.is_null()) {
         Json tags = Json::array({Json{{"Key", kIsolationTag}, {"Value", tag_}}, Json{{"Key", "Name"}, {"Value", name_}}});
@@ -118,21 +119,21 @@ class IsolateSubnetsStep : public Ec2Step {
         acl = {{"id", out["NetworkAcl"]["NetworkAclId"]}, {"forensic_rules", 0}};
       }
       if (missing_forensic_rules(acl)) {
-        parallel_for(2, [&](size_t egress) {
+        for_each_parallel(2, [&](size_t egress) {
           ctx.call("ec2", "CreateNetworkAclEntry",
                    {{"NetworkAclId", acl["id"]}, {"RuleNumber", kForensicRuleNumber}, {"Protocol", "-1"},
                     {"RuleAction", "allow"}, {"Egress", egress == 1}, {"CidrBlock", options_.forensic_cidr}});
-        });
+        }, kMaxConcurrentCalls);
         acl["forensic_rules"] = 2;
       }
       std::lock_guard lock(mutex);
       after["acls"][vpcs[i]] = acl;
-    });
+    }, kMaxConcurrentCalls);
     std::vector<std::string> cutting;
     for (const auto& [id, subnet] : observed["subnets"].items()) {
       if (!cut(after, subnet)) cutting.push_back(id);
     }
-    parallel_for(cutting.size(), [&](size_t i) {
+    for_each_parallel(cutting.size(), [&](size_t i) {
       Json& subnet = after["subnets"][cutting[i]];
       ctx.note(warning(cutting[i]), {{"subnet", cutting[i]}, {"previous_acl", subnet["acl"]}});
       Json out = ctx.call("ec2", "ReplaceNetworkAclAssociation",
@@ -141,7 +142,7 @@ class IsolateSubnetsStep : public Ec2Step {
       std::lock_guard lock(mutex);
       subnet["acl"] = after["acls"][subnet["vpc"].get<std::string>()]["id"];
       subnet["association"] = out["NewAssociationId"];
-    });
+    }, kMaxConcurrentCalls);
     return after;
   }
 

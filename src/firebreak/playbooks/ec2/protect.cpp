@@ -37,7 +37,7 @@ class ProtectStep : public Ec2Step {
     std::mutex mutex;
     // The record (for the volumes) and every attribute the capture has not just read, in one
     // round trip.
-    parallel_for(1 + ids.size() * kRead.size(), [&](size_t n) {
+    for_each_parallel(1 + ids.size() * kRead.size(), [&](size_t n) {
       if (n == 0) {
         instances = describe_instances(ctx, ids);
         return;
@@ -50,7 +50,7 @@ class ProtectStep : public Ec2Step {
       Json value = reply[member].value("Value", Json());
       std::lock_guard lock(mutex);
       out[id][key] = std::string(key) == "shutdown" ? value : Json(truthy(value));
-    });
+    }, kMaxConcurrentCalls);
     for (size_t i = 0; i < ids.size(); ++i) {
       Json devices = Json::object();
       for (const auto& mapping : instances[i].value("BlockDeviceMappings", Json::array())) {
@@ -81,7 +81,7 @@ class ProtectStep : public Ec2Step {
       for (auto& call : calls_to(id, state, target[id])) calls.push_back(std::move(call));
     }
     // One attribute per call (AWS allows no more); all instances' calls go out together.
-    parallel_for(calls.size(), [&](size_t i) { ctx.call("ec2", calls[i].operation, calls[i].input); });
+    for_each_parallel(calls.size(), [&](size_t i) { ctx.call("ec2", calls[i].operation, calls[i].input); }, kMaxConcurrentCalls);
     return target;
   }
 

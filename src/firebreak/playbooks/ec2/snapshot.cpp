@@ -1,5 +1,7 @@
 // Step 6: snapshot every EBS volume of the instances, tagged so that a rerun finds them, and
 // wait until they are complete; their ids are evidence.
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "firebreak/playbooks/ec2/steps.h"
@@ -18,7 +20,7 @@ class SnapshotStep : public Ec2Step {
   // {"volumes": [{"volume_id", "instance_id", "device", "snapshot_id" (null: none yet)}]}
   Json observe(engine::StepContext& ctx) const override {
     Json volumes, snapshots;
-    parallel_for(2, [&](size_t i) {
+    for_each_parallel(2, [&](size_t i) {
       if (i == 0) {
         volumes = ctx.paginate_all("ec2", "DescribeVolumes",
                                    {{"Filters", {filter("attachment.instance-id", options_.instance_ids)}}});
@@ -26,7 +28,7 @@ class SnapshotStep : public Ec2Step {
         snapshots = ctx.paginate_all("ec2", "DescribeSnapshots",
                                      {{"Filters", {filter(std::string("tag:") + kCaseTag, {ctx.case_id()})}}});
       }
-    });
+    }, kMaxConcurrentCalls);
     Json out = Json::array();
     for (const auto& volume : volumes["Volumes"]) {
       for (const auto& attachment : volume.value("Attachments", Json::array())) {
@@ -67,7 +69,7 @@ class SnapshotStep : public Ec2Step {
     for (size_t i = 0; i < volumes.size(); ++i) {
       if (volumes[i]["snapshot_id"].is_null()) missing.push_back(i);
     }
-    parallel_for(missing.size(), [&](size_t n) {
+    for_each_parallel(missing.size(), [&](size_t n) {
       Json& v = volumes[missing[n]];
       Json tags = case_tags(ctx);
       for (Json tag : {Json{{"Key", "firebreak:instance"}, {"Value", v["instance_id"]}},
@@ -82,7 +84,7 @@ class SnapshotStep : public Ec2Step {
                                                        v["instance_id"].get<std::string>())},
                            {"TagSpecifications", {{{"ResourceType", "snapshot"}, {"Tags", tags}}}}});
       v["snapshot_id"] = out["SnapshotId"];
-    });
+    }, kMaxConcurrentCalls);
     std::vector<std::string> ids;
     for (const auto& v : volumes) ids.push_back(v["snapshot_id"]);
     if (!ids.empty()) {

@@ -1,53 +1,24 @@
 #pragma once
 // The EC2 playbook's steps (internal to the playbook) and what they share.
-#include <algorithm>
-#include <atomic>
 #include <cstddef>
-#include <exception>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "firebreak/base/json.h"
 #include "firebreak/engine/step.h"
 #include "firebreak/engine/step_context.h"
+#include "firebreak/playbooks/common/parallel.h"
 #include "firebreak/playbooks/common/playbook_step.h"
 #include "firebreak/playbooks/ec2/ec2_playbook.h"
 
 namespace firebreak::playbooks::ec2 {
 
-// Calls for different instances, volumes or ENIs are independent: they go out together, so a
-// step costs the round trips of one instance however many there are.
+// Calls for different instances, volumes or ENIs are independent: they go out together
+// (for_each_parallel), so a step costs the round trips of one instance however many there are.
 inline constexpr size_t kMaxConcurrentCalls = 32;
-
-// Runs fn(i) for i in [0, count) on up to kMaxConcurrentCalls threads. Every call runs even if
-// one throws; the first exception is rethrown once all have finished.
-template <typename Fn>
-void parallel_for(size_t count, Fn fn) {
-  if (count == 0) return;
-  std::atomic<size_t> next{0};
-  std::exception_ptr failure;
-  std::mutex mutex;
-  auto worker = [&] {
-    for (size_t i = next++; i < count; i = next++) {
-      try {
-        fn(i);
-      } catch (...) {
-        std::lock_guard lock(mutex);
-        if (!failure) failure = std::current_exception();
-      }
-    }
-  };
-  {
-    std::vector<std::jthread> workers;
-    for (size_t i = 1; i < std::min(count, kMaxConcurrentCalls); ++i) workers.emplace_back(worker);
-    worker();
-  }
-  if (failure) std::rethrow_exception(failure);
-}
 
 // {"Name": name, "Values": values}
 Json filter(const std::string& name, const Json& values);

@@ -4,27 +4,6 @@
 
 namespace firebreak::playbooks {
 
-void for_each_parallel(size_t count, const std::function<void(size_t)>& fn, size_t threads) {
-  std::atomic<size_t> next{0};
-  std::exception_ptr first_error;
-  std::mutex mutex;
-  auto work = [&] {
-    for (size_t i = next++; i < count; i = next++) {
-      try {
-        fn(i);
-      } catch (...) {
-        std::lock_guard lock(mutex);
-        if (!first_error) first_error = std::current_exception();
-      }
-    }
-  };
-  std::vector<std::jthread> pool;
-  for (size_t t = 1; t < std::min(threads, count); ++t) pool.emplace_back(work);
-  work();
-  pool.clear();
-  if (first_error) std::rethrow_exception(first_error);
-}
-
 std::vector<std::string> enabled_regions(AwsReader& aws) {
   // Without AllRegions, EC2 lists only the regions the account may use.
   Json out = aws.call("ec2", "DescribeRegions");

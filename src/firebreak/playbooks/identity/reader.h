@@ -1,17 +1,15 @@
 #pragma once
 // Reads shared by the playbooks' steps (through their StepContext) and by `firebreak baseline
 // capture` (through the session): one way to describe users, key pairs and the account.
-#include <atomic>
-#include <exception>
 #include <functional>
 #include <mutex>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 #include "firebreak/aws/client.h"
 #include "firebreak/base/json.h"
+#include "firebreak/playbooks/common/parallel.h"
 #include "firebreak/engine/step.h"
 #include "firebreak/engine/step_context.h"
 
@@ -72,11 +70,6 @@ class SessionReader final : public AwsReader {
   const aws::Session& session_;
 };
 
-// Calls fn(i) for i in [0, count) on up to `threads` threads; IAM and EC2 answer in tens of
-// milliseconds, so an account's users and regions are read side by side. Rethrows the first
-// exception once every call finished.
-inline constexpr size_t kReadThreads = 16;
-void for_each_parallel(size_t count, const std::function<void(size_t)>& fn, size_t threads = kReadThreads);
 
 // One part of a description: its value, null when there is none (NoSuchEntity), or
 // {"error": {code, message, http_status}} when it could not be read, so that one unreadable
