@@ -20,7 +20,6 @@
 namespace firebreak::playbooks::ec2 {
 namespace {
 
-constexpr const char* kIsolationTag = "firebreak:isolation";
 // What AWS assumes when an ENI has no ConnectionTrackingConfiguration.
 constexpr int kDefaultTcpEstablishedTimeout = 432000;
 

@@ -13,7 +13,6 @@
 namespace firebreak::playbooks::ec2 {
 namespace {
 
-constexpr const char* kIsolationTag = "firebreak:isolation";
 // Below AWS's "*" deny rule, above nothing else: the ACL holds only this rule per direction.
 constexpr int kForensicRuleNumber = 100;
 

@@ -73,5 +73,8 @@ std::unique_ptr<engine::Step> make_tag_step(const Ec2Options& options);
 std::unique_ptr<engine::Step> make_revoke_role_step(const Ec2Options& options);
 
 inline constexpr const char* kCaseTag = "firebreak:case";
+// The tag that marks the isolation groups and network ACLs firebreak made (reused by every
+// case); its value says which kind ("isolation", "untracked", "nacl", ...).
+inline constexpr const char* kIsolationTag = "firebreak:isolation";
 
 }  // namespace firebreak::playbooks::ec2
