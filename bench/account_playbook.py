@@ -7,8 +7,6 @@ every request. Not part of the tests.
 
 The peer is the same calls made one after another: calls x delay, and the sum of each call's
 measured duration (delay plus moto's own time). Target: wall / sum <= 1/5."""
-import argparse
-import os
 import subprocess
 import tempfile
 import time
@@ -18,7 +16,8 @@ from pathlib import Path
 
 import boto3
 
-from delay_proxy import Recorder, firebreak_env, make_proxy, sequential_round_trips, start_moto
+from delay_proxy import (Recorder, firebreak_env, make_proxy, round_trip_arguments, sequential_round_trips,
+                         start_moto)
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAIL_LOGS = ROOT.parent / "shared" / "data" / "stratus-red-team-detonation-logs"
@@ -83,11 +82,7 @@ def world(binary, port, home):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--delay-ms", type=float, default=50)
-    args = parser.parse_args()
-    binary = os.environ.get("FIREBREAK_BIN", str(ROOT / "build" / "release" / "firebreak"))
-    delay = args.delay_ms / 1000
+    delay_ms, delay, binary = round_trip_arguments()
     moto, port = start_moto()
     try:
         with tempfile.TemporaryDirectory() as home:
@@ -105,7 +100,7 @@ def main():
     calls = recorder.calls
     wall = end - start
     measured = sum(e - s for s, e, _ in calls)
-    print(f"delay per request: {args.delay_ms:.0f} ms; {USERS} users ({UNAUTHORIZED} outside the baseline), "
+    print(f"delay per request: {delay_ms:.0f} ms; {USERS} users ({UNAUTHORIZED} outside the baseline), "
           f"key pairs in {KEY_PAIR_REGIONS} regions")
     print("calls by operation: " + ", ".join(f"{op} {n}" for op, n in Counter(op for *_, op in calls).most_common()))
     print(f"calls:                                {len(calls)}")

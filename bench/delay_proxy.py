@@ -1,6 +1,7 @@
 """Shared by the benchmarks that count AWS round trips: a moto server, and a loopback proxy in
 front of it that adds a fixed delay to every request (as a distant region would) and records
 each call's operation, start and end. Not part of the tests."""
+import argparse
 import http.client
 import http.server
 import os
@@ -11,6 +12,7 @@ import threading
 import time
 import urllib.parse
 import urllib.request
+from pathlib import Path
 
 
 def free_port():
@@ -69,6 +71,16 @@ def make_proxy(target_port, delay, recorder):
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
+
+
+def round_trip_arguments():
+    """--delay-ms (default 50) as (milliseconds, seconds), and the firebreak binary: FIREBREAK_BIN,
+    or the release build."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--delay-ms", type=float, default=50)
+    args = parser.parse_args()
+    binary = os.environ.get("FIREBREAK_BIN", str(Path(__file__).resolve().parents[1] / "build" / "release" / "firebreak"))
+    return args.delay_ms, args.delay_ms / 1000, binary
 
 
 def firebreak_env(home, port, access_key="testing", secret_key="testing"):

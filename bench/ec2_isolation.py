@@ -8,21 +8,17 @@ Two counts of round trips: sequential_round_trips() (the calls that had to follo
 from the proxy's record) and elapsed time / delay (which adds the client's own time and waits).
 "isolated" is the end of the last ModifyNetworkInterfaceAttribute; it is counted from the end
 of the metadata capture (the time of the capture step's "observed" row in the case ledger)."""
-import argparse
 import datetime
-import os
 import sqlite3
 import subprocess
 import tempfile
 import time
 import urllib.request
-from pathlib import Path
 
 import boto3
 
-from delay_proxy import Recorder, firebreak_env, make_proxy, sequential_round_trips, start_moto
-
-ROOT = Path(__file__).resolve().parents[1]
+from delay_proxy import (Recorder, firebreak_env, make_proxy, round_trip_arguments, sequential_round_trips,
+                         start_moto)
 
 
 def world(port, count):
@@ -74,11 +70,7 @@ def measure(binary, moto_port, delay, count):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--delay-ms", type=float, default=50)
-    args = parser.parse_args()
-    binary = os.environ.get("FIREBREAK_BIN", str(ROOT / "build" / "release" / "firebreak"))
-    delay = args.delay_ms / 1000
+    delay_ms, delay, binary = round_trip_arguments()
     moto, port = start_moto()
     try:
         rows = [measure(binary, port, delay, n) for n in (1, 20)]
@@ -87,7 +79,7 @@ def main():
         undelayed = measure(binary, port, 1e-6, 20)
     finally:
         moto.terminate()
-    print(f"delay per request: {args.delay_ms:.0f} ms")
+    print(f"delay per request: {delay_ms:.0f} ms")
     print("RT = sequential round trips (calls that had to follow one another); elapsed = time / delay")
     print(f"{'instances':>9} {'calls':>6} {'calls->isolated':>15} {'metadata->isolated RT':>21} {'elapsed':>8} "
           f"{'start->isolated RT':>18} {'all RT':>7} {'elapsed':>8} {'seconds':>8}")
